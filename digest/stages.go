@@ -1,0 +1,60 @@
+package digest
+
+import (
+	"context"
+	"iter"
+)
+
+// A Collector gathers articles from every configured source. A failing
+// source is reported in the Collection, not returned as an error; an error
+// means collection as a whole could not run.
+type Collector interface {
+	Collect(ctx context.Context) (Collection, error)
+}
+
+// A Summarizer writes an article's blurb, one sentence an element.
+type Summarizer interface {
+	Summarize(ctx context.Context, a Article) ([]string, error)
+}
+
+// Content is an edition rendered for one subscriber.
+type Content struct {
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// A Renderer renders an edition for one subscriber. It must be safe for
+// concurrent use. Parts common to every subscriber may be cached per edition.
+type Renderer interface {
+	Render(ed *Edition, sub Subscriber) (Content, error)
+}
+
+// A Transport carries messages away: an SMTP server or the outbox folder.
+type Transport interface {
+	// Channel names the journal the transport's deliveries are kept in:
+	// "smtp" or "outbox". A rehearsal into the outbox does not count as
+	// delivery to the SMTP server.
+	Channel() string
+	// Open returns a connection for one worker. Each worker opens its own.
+	Open(ctx context.Context) (Conn, error)
+}
+
+// A Conn sends messages one after another. Send returns the server's reply
+// on success. On failure it returns a *SendError for a refusal; any other
+// error means the connection is broken and must be closed and reopened.
+type Conn interface {
+	Send(ctx context.Context, m *Message) (reply string, err error)
+	Close() error
+}
+
+// A SubscriberList streams the subscribers. A bad row is yielded as an error
+// (an *InputError) and skipped; the stream goes on. Other errors end it.
+type SubscriberList interface {
+	Subscribers(ctx context.Context) iter.Seq2[Subscriber, error]
+}
+
+// A Limiter spaces out sends; golang.org/x/time/rate.Limiter is one.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
