@@ -5,6 +5,7 @@ import "time"
 // A Message is one rendered, personalized digest ready for a Transport. The
 // Transport turns it into MIME: text part first, then HTML.
 type Message struct {
+	Edition   string // the edition's ID
 	From      string // "Name <addr>" or "addr"
 	To        string // the subscriber's address
 	ToName    string
