@@ -5,4 +5,6 @@ import (
 	"io"
 )
 
-func evalSummaries(w io.Writer, args []string) error { return errors.New("summaries: not implemented yet") }
+func evalSummaries(w io.Writer, args []string) error {
+	return errors.New("summaries: not implemented yet")
+}
