@@ -63,3 +63,9 @@ func IsPermanent(err error) bool {
 
 // ErrLocked is returned when another run holds the state's lock.
 var ErrLocked = errors.New("digest: another run holds the state lock")
+
+// ErrMaybeDelivered marks a Conn.Send error that came after the whole
+// message was handed to the server (the connection broke while waiting for
+// the final reply): the server may have accepted it. Such a delivery is
+// recorded as unknown and not retried, so that nobody is mailed twice.
+var ErrMaybeDelivered = errors.New("digest: connection lost after the message was sent; it may have been delivered")

@@ -1,0 +1,170 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// An Editor makes editions: it collects articles, selects the new ones,
+// summarizes them and freezes the result in the Store, so that every run of
+// the same edition sends the same content.
+type Editor struct {
+	Collector  Collector
+	Summarizer Summarizer
+	Store      Store
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Location   *time.Location // the time zone of edition IDs
+
+	Select Selection
+	// Overview writes the edition's "in this issue" line; nil leaves it
+	// empty.
+	Overview func(items []Item) string
+	// Note is the editor's note for new editions, as Markdown.
+	Note string
+	// Workers bounds the articles summarized at once (default 4).
+	Workers int
+}
+
+// EditionID returns the ID of the daily edition for the time t: the local
+// date in loc.
+func EditionID(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format(time.DateOnly)
+}
+
+// WeeklyEditionID returns the ID of the weekly edition for the time t: the
+// ISO week in loc, such as "2026-W48".
+func WeeklyEditionID(t time.Time, loc *time.Location) string {
+	y, w := t.In(loc).ISOWeek()
+	return fmt.Sprintf("%d-W%02d", y, w)
+}
+
+// Prepared is the outcome of Prepare.
+type Prepared struct {
+	Edition  *Edition
+	Frozen   bool            // the edition was frozen by an earlier run
+	Failures []SourceFailure // sources that failed (new editions only)
+}
+
+// Prepare returns the daily edition id: the frozen one if an earlier run
+// made it, otherwise a new one built from the sources and frozen now. With
+// dryRun, a new edition is built but not frozen (preview, collect).
+func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
+	ed, err := e.Store.Edition(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load edition %s: %w", id, err)
+	}
+	if ed != nil {
+		return &Prepared{Edition: ed, Frozen: true}, nil
+	}
+	col, err := e.Collector.Collect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	for _, f := range col.Failures {
+		e.logger().Warn("source failed", "source", f.Source, "err", f.Err)
+	}
+	items, err := e.Select.Apply(ctx, e.Store, col.Articles, e.now())
+	if err != nil {
+		return nil, err
+	}
+	e.summarize(ctx, items)
+	ed = &Edition{
+		ID:      id,
+		Cadence: CadenceDaily,
+		Created: e.now(),
+		Items:   items,
+		Note:    e.Note,
+	}
+	if e.Overview != nil {
+		ed.Overview = e.Overview(items)
+	}
+	if !dryRun {
+		if err := e.Store.Freeze(ctx, ed); err != nil {
+			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
+		}
+	}
+	return &Prepared{Edition: ed, Failures: col.Failures}, nil
+}
+
+// PrepareWeekly returns the weekly edition id: the items of the daily
+// editions of the seven days up to now, newest first, at most
+// Select.MaxItems. Like Prepare, it is frozen at its first run.
+func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
+	ed, err := e.Store.Edition(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load edition %s: %w", id, err)
+	}
+	if ed != nil {
+		return &Prepared{Edition: ed, Frozen: true}, nil
+	}
+	dailies, err := e.Store.Editions(ctx, CadenceDaily, e.now().Add(-7*24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("load the week's editions: %w", err)
+	}
+	seen := map[string]bool{}
+	var items []Item
+	for i := len(dailies) - 1; i >= 0; i-- { // newest edition first
+		for _, it := range dailies[i].Items {
+			if !seen[it.ID] {
+				seen[it.ID] = true
+				items = append(items, it)
+			}
+		}
+	}
+	if max := e.Select.MaxItems; max > 0 && len(items) > max {
+		items = items[:max]
+	}
+	ed = &Edition{ID: id, Cadence: CadenceWeekly, Created: e.now(), Items: items, Note: e.Note}
+	if e.Overview != nil {
+		ed.Overview = e.Overview(items)
+	}
+	if !dryRun {
+		if err := e.Store.Freeze(ctx, ed); err != nil {
+			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
+		}
+	}
+	return &Prepared{Edition: ed}, nil
+}
+
+// summarize fills each item's blurb. A summarizer error is logged and the
+// item keeps an empty blurb: one bad article does not sink the edition.
+func (e *Editor) summarize(ctx context.Context, items []Item) {
+	workers := e.Workers
+	if workers < 1 {
+		workers = 4
+	}
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for i := range items {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			blurb, err := e.Summarizer.Summarize(ctx, items[i].Article)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				e.logger().Warn("summarize failed", "article", items[i].URL, "err", err)
+			}
+			items[i].Blurb = blurb
+		}()
+	}
+	wg.Wait()
+}
+
+func (e *Editor) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Editor) logger() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

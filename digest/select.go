@@ -1,0 +1,103 @@
+package digest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Selection chooses an edition's items from the collected articles: those
+// not in an earlier edition, within the window, one item per story, newest
+// first, at most MaxItems.
+type Selection struct {
+	MaxItems int
+	// Window keeps only articles published within this duration of now;
+	// zero keeps any age.
+	Window time.Duration
+	// Similarity scores how alike two articles' texts are, from 0 to 1;
+	// articles scoring at least SameStory are one story, and the later
+	// ones become "also in" sources of the first. Nil merges nothing.
+	Similarity func(a, b string) float64
+	SameStory  float64
+}
+
+// Apply returns the selected items, newest first.
+func (s Selection) Apply(ctx context.Context, st Store, articles []Article, now time.Time) ([]Item, error) {
+	ids := make([]string, len(articles))
+	for i, a := range articles {
+		ids[i] = a.ID
+	}
+	seen, err := st.Seen(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("select: %w", err)
+	}
+	var fresh []Article
+	byID := map[string]bool{}
+	for _, a := range articles {
+		if seen[a.ID] || byID[a.ID] {
+			continue
+		}
+		if s.Window > 0 && a.Published.Before(now.Add(-s.Window)) {
+			continue
+		}
+		byID[a.ID] = true
+		fresh = append(fresh, a)
+	}
+	slices.SortStableFunc(fresh, func(a, b Article) int {
+		if c := b.Published.Compare(a.Published); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	fresh = s.mergeStories(fresh)
+	if s.MaxItems > 0 && len(fresh) > s.MaxItems {
+		fresh = fresh[:s.MaxItems]
+	}
+	items := make([]Item, len(fresh))
+	for i, a := range fresh {
+		items[i] = Item{Article: a}
+	}
+	return items, nil
+}
+
+// mergeStories folds articles that tell the same story into the first
+// (newest) of them, naming the others' sources in AlsoIn.
+func (s Selection) mergeStories(articles []Article) []Article {
+	if s.Similarity == nil {
+		return articles
+	}
+	var kept []Article
+	for _, a := range articles {
+		merged := false
+		for i := range kept {
+			k := &kept[i]
+			if k.Source == a.Source {
+				continue
+			}
+			if s.sameStory(*k, a) {
+				if !slices.Contains(k.AlsoIn, a.Source) {
+					k.AlsoIn = append(k.AlsoIn, a.Source)
+				}
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			kept = append(kept, a)
+		}
+	}
+	return kept
+}
+
+func (s Selection) sameStory(a, b Article) bool {
+	if strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title)) && a.Title != "" {
+		return true
+	}
+	if a.Text == "" || b.Text == "" {
+		return s.Similarity(a.Title, b.Title) >= s.SameStory
+	}
+	return s.Similarity(a.Title+"\n"+a.Text, b.Title+"\n"+b.Text) >= s.SameStory
+}
