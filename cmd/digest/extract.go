@@ -3,8 +3,40 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/extract"
 )
 
+// cmdExtract prints the clean main text of one page or article (FILE, URL
+// or - for standard input): the text the summarizer is given. HTML goes
+// through main-content extraction, Markdown is rendered, plain text is
+// cleaned. With -title the title comes first, then a blank line.
 func cmdExtract(ctx context.Context, e *env, args []string) error {
-	return errors.New("extract: not implemented yet")
+	flagEnv := map[string]string{}
+	fs := newFlagSet(e, "extract", "FILE|URL|-", flagEnv)
+	title := fs.Bool("title", false, "print the title, then a blank line, before the text")
+	if _, err := parseFlags(e, fs, flagEnv, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("extract: want one FILE, URL or - (standard input)")}
+	}
+	in, err := readInput(ctx, e, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	page, err := extract.Any(in.Body, in.Name, in.ContentType)
+	if errors.Is(err, extract.ErrNoContent) {
+		return &digest.InputError{File: in.Name, Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("extract %s: %w", in.Name, err)
+	}
+	if *title && page.Title != "" {
+		fmt.Fprintf(e.stdout, "%s\n\n", page.Title)
+	}
+	_, err = fmt.Fprintln(e.stdout, page.Text)
+	return err
 }

@@ -1,0 +1,204 @@
+// Package extract turns web pages, feed entry HTML, Markdown and plain text
+// into the clean text the summarizer is given: no markup, no entity codes, no
+// boilerplate lines, no citation markers, normalized white space, paragraphs
+// separated by one blank line.
+//
+// Whole pages go through codeberg.org/readeck/go-readability/v2 to find the
+// main content. The package does no I/O of its own beyond reading the
+// io.Reader it is handed, and it keeps no state between calls, so every
+// function is safe for concurrent use.
+package extract
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	readability "codeberg.org/readeck/go-readability/v2"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+)
+
+// MaxPage caps how many bytes HTML reads from a page; the rest is ignored.
+const MaxPage = 10 << 20
+
+// ErrNoContent reports a document in which no text was found.
+var ErrNoContent = errors.New("extract: no content")
+
+// A Page is the clean text of one page or document and what its metadata
+// says about it. Fields the document does not give are empty.
+type Page struct {
+	Title, Byline, Lang, SiteName string
+	// Text is the clean main text: paragraphs separated by a blank line.
+	Text      string
+	Published time.Time
+}
+
+// HTML extracts the main content of a whole web page read from r. The
+// charset is taken from a byte order mark, then contentType (the HTTP
+// Content-Type header, may be empty), then the page's <meta> tags, and
+// otherwise guessed (UTF-8 if the bytes are valid UTF-8, else Windows-1252).
+// pageURL, which may be nil, resolves relative links. HTML returns
+// ErrNoContent if the page holds no text.
+func HTML(r io.Reader, pageURL *url.URL, contentType string) (Page, error) {
+	raw, err := io.ReadAll(io.LimitReader(r, MaxPage))
+	if err != nil {
+		return Page{}, fmt.Errorf("extract: read page: %w", err)
+	}
+	doc, err := parseHTML(raw, contentType)
+	if err != nil {
+		return Page{}, err
+	}
+	return fromDocument(doc, pageURL)
+}
+
+// parseHTML decodes raw to UTF-8 and parses it.
+func parseHTML(raw []byte, contentType string) (*html.Node, error) {
+	enc, _, _ := charset.DetermineEncoding(raw, contentType)
+	utf, err := enc.NewDecoder().Bytes(raw)
+	if err != nil {
+		// A decoder that fails mid-way leaves the page unreadable in that
+		// charset; the bytes as UTF-8 (with replacement runes) are the best left.
+		utf = bytes.ToValidUTF8(raw, []byte("\uFFFD"))
+	}
+	doc, err := html.Parse(bytes.NewReader(utf))
+	if err != nil {
+		return nil, fmt.Errorf("extract: parse html: %w", err)
+	}
+	return doc, nil
+}
+
+// fromDocument runs readability on doc and post-processes its result.
+func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
+	if pageURL == nil {
+		pageURL = &url.URL{}
+	}
+	parser := readability.NewParser()
+	article, err := parser.ParseDocument(doc, pageURL)
+	var p Page
+	if err == nil {
+		p = Page{
+			Title:    Clean(article.Title()),
+			Byline:   Clean(article.Byline()),
+			Lang:     article.Language(),
+			SiteName: Clean(article.SiteName()),
+		}
+		if t, err := article.PublishedTime(); err == nil {
+			p.Published = t
+		}
+		if article.Node != nil {
+			p.Text = Clean(blockText(article.Node))
+		}
+	}
+	if p.Title == "" {
+		p.Title = Clean(documentTitle(doc))
+	}
+	p.Text = improve(doc, p.Text)
+	if p.Text == "" {
+		return p, ErrNoContent
+	}
+	return p, nil
+}
+
+// Fragment returns the clean text of an HTML fragment, such as a feed entry's
+// content. It does no main-content extraction: all visible text is kept,
+// apart from scripts, styles, forms and boilerplate lines.
+func Fragment(fragment string) string {
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: 0})
+	if err != nil {
+		return Clean(fragment)
+	}
+	var b textBuilder
+	for _, n := range nodes {
+		b.walk(n)
+	}
+	return Clean(b.String())
+}
+
+// Any returns the clean Page of a document of unknown kind. name (a file
+// name or URL, may be empty) and contentType (may be empty) choose the kind:
+// HTML (by type, extension or content), Markdown (text/markdown or a .md or
+// .markdown name; YAML or TOML front matter is dropped, its title kept) or
+// else plain text.
+func Any(in []byte, name, contentType string) (Page, error) {
+	switch kind(in, name, contentType) {
+	case kindHTML:
+		var u *url.URL
+		if strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
+			u, _ = url.Parse(name)
+		}
+		return HTML(bytes.NewReader(in), u, contentType)
+	case kindMarkdown:
+		return markdown(in)
+	}
+	text := decodeText(in, contentType)
+	p := Page{Text: Clean(text)}
+	if p.Text == "" {
+		return p, ErrNoContent
+	}
+	return p, nil
+}
+
+type docKind int
+
+const (
+	kindText docKind = iota
+	kindHTML
+	kindMarkdown
+)
+
+func kind(in []byte, name, contentType string) docKind {
+	ct := strings.ToLower(contentType)
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	ext := ""
+	if name != "" {
+		n := name
+		if u, err := url.Parse(name); err == nil && u.Scheme != "" {
+			n = u.Path
+		}
+		ext = strings.ToLower(path.Ext(n))
+	}
+	switch {
+	case ct == "text/html" || ct == "application/xhtml+xml":
+		return kindHTML
+	case ct == "text/markdown" || ct == "text/x-markdown" || ext == ".md" || ext == ".markdown":
+		return kindMarkdown
+	case ext == ".html" || ext == ".htm" || ext == ".xhtml":
+		return kindHTML
+	case ct == "" || ct == "application/octet-stream":
+		if looksHTML(in) {
+			return kindHTML
+		}
+	}
+	return kindText
+}
+
+func looksHTML(b []byte) bool {
+	head := bytes.ToLower(bytes.TrimSpace(b[:min(len(b), 1024)]))
+	for _, p := range []string{"<!doctype html", "<html", "<head", "<body"} {
+		if bytes.HasPrefix(head, []byte(p)) || (p != "<html" && bytes.Contains(head, []byte(p))) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeText decodes plain text to UTF-8 using the charset parameter of
+// contentType, else UTF-8 if valid, else Windows-1252.
+func decodeText(in []byte, contentType string) string {
+	if enc, _, certain := charset.DetermineEncoding(in, contentType); certain || !utf8.Valid(in) {
+		if out, err := enc.NewDecoder().Bytes(in); err == nil {
+			return string(out)
+		}
+	}
+	return string(bytes.ToValidUTF8(in, []byte("\uFFFD")))
+}
