@@ -1,0 +1,243 @@
+// Package summary writes the blurbs of a digest: it splits text into
+// sentences, picks an extractive summary of each article under a length
+// budget, scores summaries with ROUGE (subpackage rouge), writes the
+// edition's "in this issue" overview, measures how alike two stories are,
+// and optionally asks a language model for the blurb (LLM), falling back to
+// the extractive summary.
+//
+// The extractive summarizer starts from the article's opening, which in
+// news carries the story, and uses centrality (LexRank over TF-IDF sentence
+// similarity) to choose which later sentences complete it, skipping
+// sentences that repeat one already chosen and page furniture such as
+// "Scroll down for video". It knows English only.
+package summary
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/digest-newsletter/digest/digest"
+)
+
+// Defaults of Options: a blurb of about 60 words in at most 3 sentences.
+const (
+	DefaultWords     = 60
+	DefaultSentences = 3
+)
+
+// Options bound a summary's length. A summary never cuts a sentence: it holds
+// at most Sentences whole sentences adding up to at most Words words, except
+// that when no sentence fits it is the one best sentence, however long. Zero
+// fields take the defaults.
+type Options struct {
+	Words, Sentences int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Words <= 0 {
+		o.Words = DefaultWords
+	}
+	if o.Sentences <= 0 {
+		o.Sentences = DefaultSentences
+	}
+	return o
+}
+
+// Extractive is the default summarizer: it picks whole sentences of the
+// article. It is safe for concurrent use.
+type Extractive struct {
+	opts Options
+}
+
+var _ digest.Summarizer = (*Extractive)(nil)
+
+// New returns an extractive summarizer with these length bounds.
+func New(opts Options) *Extractive {
+	return &Extractive{opts: opts.withDefaults()}
+}
+
+// Summarize returns the blurb of a.Text, one sentence an element; an
+// article without text has an empty blurb. It does no I/O: ctx is only
+// checked for cancellation.
+func (e *Extractive) Summarize(ctx context.Context, a digest.Article) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("summarize %s: %w", a.ID, err)
+	}
+	return e.Sentences(a.Text), nil
+}
+
+// Sentences returns the summary of text, one sentence an element, in the
+// article's order.
+func (e *Extractive) Sentences(text string) []string {
+	d := analyze(text)
+	if len(d.sents) == 0 {
+		return nil
+	}
+	cent := centrality(d.sim)
+	// Position first: the lede and the sentences after it carry a news
+	// story. Centrality decides between the later sentences.
+	score := make([]float64, len(d.sents))
+	rank := 0
+	for i, s := range d.sents {
+		if !s.eligible {
+			continue
+		}
+		score[i] = positionWeight/float64(rank+1) + cent[i]
+		rank++
+	}
+	return d.pick(byScore(d, score), e.opts)
+}
+
+// Tuning of Extractive, chosen on the development set and then checked not
+// to be a sharp optimum (see cmd/evaluate).
+const (
+	positionWeight = 1.5 // weight of 1/(rank+1) against centrality in [0,1]
+	redundancy     = 0.5 // cosine above which a sentence repeats a chosen one
+	minWords       = 5   // shorter sentences are fragments or headings
+	maxWords       = 80  // longer ones are usually captions run together
+)
+
+// Lead returns the first n sentences of text, as Split finds them: the
+// Lead-N baseline. It skips nothing and has no word budget.
+func Lead(text string, n int) []string {
+	s := Split(text)
+	return s[:min(n, len(s))]
+}
+
+// TextRank returns a plain graph-centrality summary: the most central
+// sentences (LexRank over TF-IDF cosine similarity) that fit in the length
+// budget, in article order. It ignores position and redundancy; it is the
+// baseline that Extractive improves on.
+func TextRank(text string, opts Options) []string {
+	d := analyze(text)
+	if len(d.sents) == 0 {
+		return nil
+	}
+	cent := centrality(d.sim)
+	return d.pickPlain(byScore(d, cent), opts.withDefaults())
+}
+
+// A sentence of an analyzed document.
+type sentence struct {
+	text     string
+	words    int
+	eligible bool // neither boilerplate nor a fragment
+}
+
+type document struct {
+	sents []sentence
+	vecs  []vector
+	sim   [][]float64
+}
+
+func analyze(text string) document {
+	var d document
+	split := Split(text)
+	if len(split) > 0 {
+		if s := strings.TrimSpace(dateline.ReplaceAllString(split[0], "")); s != "" {
+			split[0] = s
+		}
+	}
+	docs := make([][]string, len(split))
+	for i, s := range split {
+		n := len(strings.Fields(s))
+		d.sents = append(d.sents, sentence{
+			text:     s,
+			words:    n,
+			eligible: n >= minWords && n <= maxWords && !isBoilerplate(s),
+		})
+		docs[i] = terms(s)
+	}
+	d.vecs = tfidf(docs)
+	d.sim = make([][]float64, len(split))
+	for i := range d.sim {
+		d.sim[i] = make([]float64, len(split))
+	}
+	for i := range split {
+		for j := i + 1; j < len(split); j++ {
+			c := cosine(d.vecs[i], d.vecs[j])
+			d.sim[i][j], d.sim[j][i] = c, c
+		}
+	}
+	return d
+}
+
+// byScore returns the eligible sentences' indices, best first; ties go to
+// the earlier sentence.
+func byScore(d document, score []float64) []int {
+	var idx []int
+	for i, s := range d.sents {
+		if s.eligible {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case score[a] > score[b]:
+			return -1
+		case score[a] < score[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx
+}
+
+// pick takes sentences in order of preference while they fit the budget
+// and do not repeat a sentence already taken, and returns them in article
+// order.
+func (d document) pick(order []int, opts Options) []string {
+	var chosen []int
+	left := opts.Words
+	for _, i := range order {
+		if len(chosen) == opts.Sentences {
+			break
+		}
+		s := d.sents[i]
+		if s.words > left {
+			continue
+		}
+		if slices.ContainsFunc(chosen, func(j int) bool { return d.sim[i][j] > redundancy }) {
+			continue
+		}
+		chosen = append(chosen, i)
+		left -= s.words
+	}
+	return d.texts(chosen, order)
+}
+
+// pickPlain is pick without the redundancy check.
+func (d document) pickPlain(order []int, opts Options) []string {
+	var chosen []int
+	left := opts.Words
+	for _, i := range order {
+		if len(chosen) == opts.Sentences {
+			break
+		}
+		if d.sents[i].words <= left {
+			chosen = append(chosen, i)
+			left -= d.sents[i].words
+		}
+	}
+	return d.texts(chosen, order)
+}
+
+// texts returns the chosen sentences in article order; with none chosen,
+// the most preferred sentence however long, so that an article with text
+// always has a blurb.
+func (d document) texts(chosen, order []int) []string {
+	if len(chosen) == 0 {
+		if len(order) == 0 {
+			return nil
+		}
+		chosen = order[:1]
+	}
+	slices.Sort(chosen)
+	out := make([]string, len(chosen))
+	for k, i := range chosen {
+		out[k] = d.sents[i].text
+	}
+	return out
+}

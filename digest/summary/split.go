@@ -1,0 +1,172 @@
+package summary
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Split breaks text into sentences. A sentence ends at '.', '!', '?' or an
+// ellipsis followed by space and a word that can open a sentence (a capital,
+// a digit or an opening quote), and always at a blank line. It does not end
+// after a title or other abbreviation (Mr., Dr., e.g., Jan. 5), an initial
+// (George W. Bush), a decimal (3.5) or a dotted acronym running on into the
+// sentence (the U.S. team); closing quotes and brackets stay with the
+// sentence they close. Whitespace inside a sentence is collapsed to single
+// spaces.
+//
+// Split knows English only, and it cannot find a boundary that has no
+// punctuation, such as a photo caption run into the next sentence.
+func Split(text string) []string {
+	var out []string
+	for _, para := range paragraphs(text) {
+		out = splitParagraph(para, out)
+	}
+	return out
+}
+
+// paragraphs splits text at blank lines and collapses its whitespace.
+func paragraphs(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	var out []string
+	for p := range strings.SplitSeq(text, "\n\n") {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func splitParagraph(p string, out []string) []string {
+	start := 0
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRuneInString(p[i:])
+		if r != '.' && r != '!' && r != '?' && r != '…' {
+			i += size
+			continue
+		}
+		// The run of terminal punctuation, then closing quotes and brackets.
+		end := i + size
+		for end < len(p) {
+			r2, s2 := utf8.DecodeRuneInString(p[end:])
+			if r2 != '.' && r2 != '!' && r2 != '?' && r2 != '…' {
+				break
+			}
+			end += s2
+		}
+		for end < len(p) {
+			r2, s2 := utf8.DecodeRuneInString(p[end:])
+			if !strings.ContainsRune(closers, r2) {
+				break
+			}
+			end += s2
+		}
+		if end >= len(p) || p[end] != ' ' {
+			i = end
+			continue
+		}
+		next := p[end+1:]
+		if boundary(p[start:i], p[i:end], next) {
+			if s := strings.TrimSpace(p[start:end]); s != "" {
+				out = append(out, s)
+			}
+			start = end + 1
+		}
+		i = end
+	}
+	if s := strings.TrimSpace(p[start:]); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Quotes and brackets that may close a sentence after its full stop, and
+// those that may open the next one.
+const (
+	closers = `"')]}”’»`
+	openers = `"'([{“‘«`
+)
+
+// boundary decides whether the sentence ends after punct, given the text
+// before it (from the sentence's start) and the text after the space.
+func boundary(before, punct, next string) bool {
+	// The next sentence must open with a capital letter or digit, possibly
+	// after opening quotes or brackets.
+	first := strings.TrimLeft(next, openers)
+	r, _ := utf8.DecodeRuneInString(first)
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
+		return false
+	}
+	if !strings.HasPrefix(punct, ".") || strings.HasPrefix(punct, "..") {
+		return true // '!', '?' or an ellipsis before a capital
+	}
+	word := lastWord(before)
+	nextWord := firstWord(first)
+	key := strings.ToLower(word)
+	switch {
+	case word == "":
+		return true
+	case titles[key]:
+		return false // Mr. Smith, Dr. Who, St. Louis
+	case unicode.IsDigit(r) && numbered[key]:
+		return false // Jan. 5, No. 10, pp. 3
+	case len(word) == 1 && unicode.IsUpper(rune(word[0])):
+		return false // George W. Bush, J. K. Rowling
+	case strings.Contains(word, "."):
+		// e.g. and i.e. never end a sentence; U.S. or a.m. do when a
+		// common sentence opener follows.
+		if key == "e.g" || key == "i.e" || key == "cf" {
+			return false
+		}
+		return openerWords[nextWord]
+	case abbreviations[key]:
+		return openerWords[nextWord]
+	}
+	return true
+}
+
+// lastWord returns the word that the full stop follows, without leading
+// quotes or brackets.
+func lastWord(s string) string {
+	i := strings.LastIndexAny(s, " ")
+	w := s[i+1:]
+	return strings.TrimLeft(w, openers)
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) }); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// titles precede a name and never end a sentence.
+var titles = set("mr", "mrs", "ms", "mssrs", "messrs", "dr", "prof", "sen", "rep", "gov", "gen",
+	"col", "lt", "sgt", "capt", "cpt", "cmdr", "adm", "maj", "pres", "rev", "hon", "st", "mt",
+	"ft", "fr", "sr", "jr", "supt", "insp", "det", "pte", "cpl", "brig", "vs", "v", "nos", "approx")
+
+// numbered are abbreviations usually followed by a number.
+var numbered = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+	"dec", "no", "p", "pp", "vol", "ch", "sec", "fig", "art", "op", "para", "est", "rd", "ave")
+
+// abbreviations may end a sentence too: they do when a common sentence
+// opener follows them.
+var abbreviations = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+	"nov", "dec", "inc", "ltd", "co", "corp", "plc", "llc", "etc", "al", "bros", "dept", "univ",
+	"assn", "ave", "blvd", "rd", "est", "mph", "min", "max", "vol", "fig", "ch", "sec", "no")
+
+// openerWords commonly start a sentence; after an ambiguous abbreviation
+// they signal that a new sentence has begun.
+var openerWords = set("The", "A", "An", "He", "She", "It", "They", "We", "I", "You", "But",
+	"And", "In", "On", "At", "This", "That", "These", "Those", "There", "His", "Her", "Its",
+	"Their", "Our", "My", "If", "When", "While", "After", "Before", "As", "So", "Yet", "Now",
+	"Then", "However", "Meanwhile", "Officials", "Police", "According", "Some", "Many", "Most",
+	"One", "Two", "Last", "Earlier", "Later", "Since", "For", "With", "What", "Who", "Why", "How")

@@ -1,0 +1,80 @@
+package summary
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSplit(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"plain", "The cat sat. The dog ran! Did it? Yes.",
+			[]string{"The cat sat.", "The dog ran!", "Did it?", "Yes."}},
+		{"titles", "Mr. Smith met Dr. Jones and Mrs. Brown in St. Louis. They talked.",
+			[]string{"Mr. Smith met Dr. Jones and Mrs. Brown in St. Louis.", "They talked."}},
+		{"dotted acronym inside", "The U.S. Senate voted. The U.K. government did not.",
+			[]string{"The U.S. Senate voted.", "The U.K. government did not."}},
+		{"dotted acronym at the end", "He moved to the U.S. The move was hard.",
+			[]string{"He moved to the U.S.", "The move was hard."}},
+		{"e.g. and i.e.", "Bring fruit, e.g. Apples or pears. Or not, i.e. Nothing.",
+			[]string{"Bring fruit, e.g. Apples or pears.", "Or not, i.e. Nothing."}},
+		{"month before a day", "It opened on Jan. 5 and closed on Sept. 30. Nobody came.",
+			[]string{"It opened on Jan. 5 and closed on Sept. 30.", "Nobody came."}},
+		{"number sign", "He is ranked No. 1 in the world. She is No. 2.",
+			[]string{"He is ranked No. 1 in the world.", "She is No. 2."}},
+		{"decimals and money", "Growth was 3.5 per cent. Shares rose $1.25 to $10.50 on Friday.",
+			[]string{"Growth was 3.5 per cent.", "Shares rose $1.25 to $10.50 on Friday."}},
+		{"initials", "George W. Bush met J. K. Rowling. Then he left.",
+			[]string{"George W. Bush met J. K. Rowling.", "Then he left."}},
+		{"quote closes the sentence", `He said: "We will win." Then the crowd cheered.`,
+			[]string{`He said: "We will win."`, "Then the crowd cheered."}},
+		{"single quotes, Daily Mail style", "He said: 'It was awful.' 'We ran,' she said. Police came.",
+			[]string{"He said: 'It was awful.'", "'We ran,' she said.", "Police came."}},
+		{"curly quotes", "“It is over.” The match ended.",
+			[]string{"“It is over.”", "The match ended."}},
+		{"question in quotes before lower case", `"Why?" he asked. Nobody knew.`,
+			[]string{`"Why?" he asked.`, "Nobody knew."}},
+		{"ellipsis mid-sentence", "Well... maybe not. Wait… No way. Then… it came.",
+			[]string{"Well... maybe not.", "Wait…", "No way.", "Then… it came."}},
+		{"ellipsis ends", "And then... The end came.",
+			[]string{"And then...", "The end came."}},
+		{"company and etc.", "He works for Acme Inc. The firm makes pans, pots, etc. It is small.",
+			[]string{"He works for Acme Inc.", "The firm makes pans, pots, etc.", "It is small."}},
+		{"company inside", "Apple Inc. Chief Tim Cook spoke.",
+			[]string{"Apple Inc. Chief Tim Cook spoke."}},
+		{"times", "It starts at 9 a.m. The doors open at 8.30 a.m. sharp.",
+			[]string{"It starts at 9 a.m.", "The doors open at 8.30 a.m. sharp."}},
+		{"blank line is a boundary", "Breaking news\n\nThe storm hit at dawn.\nIt was big.",
+			[]string{"Breaking news", "The storm hit at dawn.", "It was big."}},
+		{"url and email survive", "See example.com/a.html for more. Write to a.b@example.org today.",
+			[]string{"See example.com/a.html for more.", "Write to a.b@example.org today."}},
+		{"bracket closes", "The vote passed (narrowly.) Critics objected.",
+			[]string{"The vote passed (narrowly.)", "Critics objected."}},
+		{"lower case after full stop", "The figure was 5 vs. 3 in favour. the end",
+			[]string{"The figure was 5 vs. 3 in favour. the end"}},
+		{"empty", "  \n\n ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Split(tt.in)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Split(%q) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func FuzzSplit(f *testing.F) {
+	f.Add("Mr. Smith went to Washington. He said “hi.” Then… 3.5 U.S. e.g. Jan. 5")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, sent := range Split(s) {
+			if sent == "" {
+				t.Fatalf("Split(%q) returned an empty sentence", s)
+			}
+		}
+	})
+}
