@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,8 @@ import (
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 // MaxPage caps how many bytes HTML reads from a page; the rest is ignored.
@@ -60,8 +63,7 @@ func HTML(r io.Reader, pageURL *url.URL, contentType string) (Page, error) {
 
 // parseHTML decodes raw to UTF-8 and parses it.
 func parseHTML(raw []byte, contentType string) (*html.Node, error) {
-	enc, _, _ := charset.DetermineEncoding(raw, contentType)
-	utf, err := enc.NewDecoder().Bytes(raw)
+	utf, err := decodeHTML(raw, contentType)
 	if err != nil {
 		// A decoder that fails mid-way leaves the page unreadable in that
 		// charset; the bytes as UTF-8 (with replacement runes) are the best left.
@@ -72,6 +74,48 @@ func parseHTML(raw []byte, contentType string) (*html.Node, error) {
 		return nil, fmt.Errorf("extract: parse html: %w", err)
 	}
 	return doc, nil
+}
+
+// metaCharsetRE finds a charset declared in a <meta> tag.
+var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.-]+)`)
+
+// decodeHTML decodes a page to UTF-8. A byte order mark decides; then bytes
+// that are valid UTF-8 and not plain ASCII are taken as UTF-8 whatever the
+// page declares (a page mislabelled as Latin-1 is far more common than
+// Latin-1 text that happens to be valid UTF-8); then the charset of
+// contentType, then a <meta> declaration in the first 64 KiB; else
+// Windows-1252, the superset of ISO-8859-1 that browsers use.
+func decodeHTML(raw []byte, contentType string) ([]byte, error) {
+	enc, name, certain := charset.DetermineEncoding(raw, contentType)
+	bom := certain && !strings.Contains(strings.ToLower(contentType), "charset")
+	switch {
+	case bom:
+	case utf8.Valid(raw):
+		if !isASCII(raw) || name == "utf-8" {
+			return raw, nil
+		}
+	case certain:
+	default:
+		head := raw[:min(len(raw), 64<<10)]
+		if m := metaCharsetRE.FindSubmatch(head); m != nil {
+			if e, err := htmlindex.Get(string(m[1])); err == nil {
+				enc = e
+			}
+		}
+	}
+	if enc == nil || enc == encoding.Nop {
+		return raw, nil
+	}
+	return enc.NewDecoder().Bytes(raw)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // fromDocument runs readability on doc and post-processes its result.
@@ -192,13 +236,11 @@ func looksHTML(b []byte) bool {
 	return false
 }
 
-// decodeText decodes plain text to UTF-8 using the charset parameter of
-// contentType, else UTF-8 if valid, else Windows-1252.
+// decodeText decodes plain text or Markdown to UTF-8 as decodeHTML does.
 func decodeText(in []byte, contentType string) string {
-	if enc, _, certain := charset.DetermineEncoding(in, contentType); certain || !utf8.Valid(in) {
-		if out, err := enc.NewDecoder().Bytes(in); err == nil {
-			return string(out)
-		}
+	out, err := decodeHTML(in, contentType)
+	if err != nil {
+		out = in
 	}
-	return string(bytes.ToValidUTF8(in, []byte("\uFFFD")))
+	return string(bytes.ToValidUTF8(out, []byte("\uFFFD")))
 }
