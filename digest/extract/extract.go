@@ -137,7 +137,8 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 			p.Published = t
 		}
 		if article.Node != nil {
-			p.Text = Clean(blockText(article.Node))
+			prune(article.Node)
+			p.Text = dropLines(Clean(blockText(article.Node)), p.Byline)
 		}
 	}
 	if p.Title == "" {
@@ -148,6 +149,24 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 		return p, ErrNoContent
 	}
 	return p, nil
+}
+
+// dropLines removes from text the lines equal to one of lines, such as the
+// byline repeated in the body.
+func dropLines(text string, lines ...string) string {
+	var keep []string
+	for l := range strings.SplitSeq(text, "\n") {
+		drop := false
+		for _, d := range lines {
+			if d != "" && strings.EqualFold(strings.TrimPrefix(l, "By "), strings.TrimPrefix(d, "By ")) {
+				drop = true
+			}
+		}
+		if !drop {
+			keep = append(keep, l)
+		}
+	}
+	return Clean(strings.Join(keep, "\n"))
 }
 
 // Fragment returns the clean text of an HTML fragment, such as a feed entry's

@@ -1,6 +1,103 @@
 package extract
 
-import "golang.org/x/net/html"
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// furnitureRE matches one class or id word of an element that holds site
+// furniture rather than article prose: captions and credits, bylines and
+// datelines, galleries, share bars, newsletter prompts, related links and
+// advertisements.
+var furnitureRE = regexp.MustCompile(`^(?:caption|captions|figcaption|credit|credits|photo-credit|byline|bylines|dateline|timestamp|date|published|updated|author|authors|bio|gallery|slideshow|carousel|share|sharing|sharebar|social|newsletter|subscribe|subscription|signup|related|recommended|promo|promotion|advert|advertisement|advertising|ad|ads|adslot|sponsor|sponsored|breadcrumb|breadcrumbs|tags|toc|disclaimer|copyright|skip|hidden|visually-hidden|sr-only|screen-reader-text|print-only|newsletter-signup)$`)
+
+// maxFurnitureShare is the largest share of the article's text an element
+// may hold and still be pruned as furniture: a wrapper that happens to be
+// called "related-content" but holds the article is kept.
+const maxFurnitureShare = 0.25
+
+// prune removes from readability's article node what is not article prose:
+// figure captions and small figures, and elements whose class or id names
+// them as furniture (see furnitureRE), provided they hold a small part of
+// the text.
+func prune(root *html.Node) {
+	total := utf8.RuneCountInString(textOf(root))
+	if total == 0 {
+		return
+	}
+	var remove []*html.Node
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if isFurniture(c, total) {
+				remove = append(remove, c)
+				continue
+			}
+			visit(c)
+		}
+	}
+	visit(root)
+	for _, n := range remove {
+		n.Parent.RemoveChild(n)
+	}
+}
+
+func isFurniture(n *html.Node, total int) bool {
+	switch n.DataAtom {
+	case atom.Figcaption, atom.Picture:
+		return true
+	case atom.P, atom.Table, atom.Ul, atom.Ol, atom.Blockquote, atom.Pre, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		// Text blocks themselves are judged by their words, not names.
+		return false
+	}
+	size := utf8.RuneCountInString(textOf(n))
+	if n.DataAtom == atom.Figure {
+		return size < 300
+	}
+	if float64(size) > maxFurnitureShare*float64(total) {
+		return false
+	}
+	for _, a := range n.Attr {
+		if a.Key != "class" && a.Key != "id" {
+			continue
+		}
+		for w := range strings.FieldsFuncSeq(strings.ToLower(a.Val), func(r rune) bool {
+			return r == ' ' || r == '_' || r == '-' || r == '\t' || r == '\n'
+		}) {
+			if furnitureRE.MatchString(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// textOf returns the raw text under n.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+			return
+		}
+		if n.Type == html.ElementNode && skipped[n.DataAtom] {
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return b.String()
+}
 
 // improve corrects readability's text of doc where it missed the main text.
 func improve(doc *html.Node, text string) string {
