@@ -1,0 +1,88 @@
+// Package source collects the articles of an edition from its sources: RSS,
+// Atom and JSON feeds (from URLs or files), folders of Markdown files, and
+// single web pages. It implements digest.Collector.
+//
+// # The sources list
+//
+// The sources are named in a plain text file, one source a line. Blank lines
+// and lines starting with # are ignored. A line reads
+//
+//	LOCATION [fulltext] [page] [name="Display Name"] [tags=a,b]
+//
+// LOCATION is one of
+//
+//   - an http or https URL of a feed (RSS 0.9x, 1.0 or 2.0, Atom 0.3 or 1.0,
+//     JSON Feed 1.x);
+//   - the path of a feed file;
+//   - the path of a folder of Markdown files (*.md, read recursively), or of
+//     one Markdown file;
+//   - page:URL, or a URL followed by the page option, for a single web page
+//     whose main text becomes one article.
+//
+// Relative paths are resolved against the folder of the list file. The
+// options are
+//
+//   - fulltext: the feed carries only teasers, so fetch each new item's page
+//     and use its main text;
+//   - page: LOCATION is a web page, not a feed;
+//   - name="...": the source's display name (default: the feed's title, or
+//     the folder's name);
+//   - tags=a,b: tags added to every article of the source (lower-cased).
+//
+// For example:
+//
+//	# Feeds
+//	https://go.dev/blog/feed.atom name="The Go Blog" tags=go,programming
+//	https://example.org/news/rss fulltext
+//	# Local sources
+//	articles name="Our Articles"
+//	page:https://example.org/announcement tags=news
+//
+// An OPML file (one named *.opml, or any list whose content is OPML) is
+// accepted as the list: each outline with an xmlUrl is a feed source, its
+// text or title the name, its category attribute and enclosing folders the
+// tags.
+//
+// # Markdown files
+//
+// A Markdown file may start with front matter between two lines of three
+// dashes:
+//
+//	---
+//	title: Keeping a Starter Alive
+//	date: 2026-11-16T08:30:00-05:00
+//	url: https://example.com/kitchen/starter
+//	author: Maren Holt
+//	tags: [food, baking]
+//	---
+//
+// The keys understood are title, date (RFC 3339, "2006-01-02 15:04",
+// or a bare date, read in the local time zone), url, author, tags (a
+// [flow, list], a comma-separated string, or a block list of "- item" lines)
+// and draft (true skips the file). Other keys are ignored. Values may be
+// quoted with " or '. A malformed line is reported with its file and line.
+// Without a title, the first heading or the file name is used. The body is
+// rendered with goldmark, raw HTML left out.
+//
+// # Fetching
+//
+// Requests go out with bounded concurrency, a per-request timeout, a deadline
+// for the whole collection and a size cap (a larger response is a failure,
+// never silently truncated). Feeds are fetched conditionally (ETag,
+// Last-Modified) through the Cache; on 304 the cached body is parsed again.
+// A timeout or a 5xx reply is retried once. Only http and https are
+// fetched, at most 5 redirects are followed, and the default client refuses
+// to connect to loopback, private, link-local and other internal addresses
+// unless the source itself lives on such an address; the check is made on
+// the resolved address at dial time.
+//
+// A source that fails — unreachable, slow, malformed, too large, of the wrong
+// content type — is reported in the Collection's Failures; the others still
+// give their articles.
+//
+// # Articles
+//
+// An article's ID is its canonical URL (see Canonical), so one story is
+// collected once per run whichever sources carry it. An entry with no date
+// gets the time it was first seen; a date in the future is clamped to now.
+package source
