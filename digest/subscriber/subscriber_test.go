@@ -1,8 +1,10 @@
 package subscriber
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,5 +308,48 @@ func TestEarlyStop(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("n = %d, want 1", n)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestCheckGolden checks the report of a list with one of each problem
+// against testdata/check.golden; go test -update rewrites it.
+func TestCheckGolden(t *testing.T) {
+	s, errs := Check(t.Context(), &File{Path: "testdata/check.csv"})
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, s, errs); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "check.golden")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), buf.String()); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	wantSummary := Summary{Rows: 16, Invalid: 10, Mailable: 4, Unsubscribed: 1, Bounced: 1, Weekly: 1, WithTopics: 2}
+	if diff := cmp.Diff(wantSummary, s); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+}
+
+func TestCheckStopped(t *testing.T) {
+	s, errs := Check(t.Context(), NewReader(strings.NewReader("name\nAda\n"), "s.csv"))
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, s, errs); err != nil {
+		t.Fatal(err)
+	}
+	want := "subscribers: 0 rows: 0 mailable (0 weekly, 0 with topics), 0 unsubscribed, 0 bounced, 0 invalid\n" +
+		"s.csv:1: no email column in the header (columns: name)\n" +
+		"subscribers: the list was not read to the end\n"
+	if got := buf.String(); got != want {
+		t.Errorf("report = %q, want %q", got, want)
 	}
 }
