@@ -1,0 +1,175 @@
+// Package mailer turns digest messages into MIME and carries them away: to an
+// SMTP server (SMTP) or into a folder of .eml files (Outbox).
+//
+// Messages are built with github.com/wneessen/go-mail: multipart/alternative
+// with the text part first and the HTML part last, UTF-8, quoted-printable.
+// Header values are stripped of CR and LF; nothing from a feed reaches
+// go-mail's verbatim header setters. DKIM signatures are added with
+// github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
+// smtp package, driven one command at a time so that each refusal keeps its
+// reply code and the stage it happened at. There is no support for
+// attachments, several recipients per message, or pipelining.
+package mailer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+
+	"github.com/digest-newsletter/digest/digest"
+	gomail "github.com/wneessen/go-mail"
+)
+
+// A BuildOption changes how WriteMessage builds a message.
+type BuildOption func(*buildOptions)
+
+type buildOptions struct {
+	boundary string
+}
+
+// WithBoundary fixes the MIME boundary, for byte-stable output in tests.
+// Without it go-mail picks a random boundary per message.
+func WithBoundary(boundary string) BuildOption {
+	return func(o *buildOptions) { o.boundary = boundary }
+}
+
+// Errors of WriteMessage about the message itself; the message cannot be
+// sent as it is and retrying will not help.
+var (
+	ErrNoRecipient = errors.New("mailer: message has no recipient")
+	ErrNoBody      = errors.New("mailer: message has neither text nor HTML")
+)
+
+// WriteMessage writes m as an RFC 5322 message to w, CRLF line endings,
+// without a DKIM signature. It sets From, To (with ToName), Subject, Date,
+// Message-ID, MIME-Version, List-Id, List-Unsubscribe,
+// List-Unsubscribe-Post (when m.OneClick) and Precedence: bulk. Both parts
+// are written when both are set; a message with only one becomes a single
+// part.
+func WriteMessage(w io.Writer, m *digest.Message, opts ...BuildOption) error {
+	var o buildOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	msg, err := newMsg(m, &o)
+	if err != nil {
+		return err
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		return fmt.Errorf("write message: %w", err)
+	}
+	return nil
+}
+
+// newMsg fills a go-mail Msg from m.
+func newMsg(m *digest.Message, o *buildOptions) (*gomail.Msg, error) {
+	if m.To == "" {
+		return nil, ErrNoRecipient
+	}
+	if m.Text == "" && m.HTML == "" {
+		return nil, ErrNoBody
+	}
+	msgOpts := []gomail.MsgOption{
+		gomail.WithCharset(gomail.CharsetUTF8),
+		gomail.WithEncoding(gomail.EncodingQP),
+		gomail.WithNoDefaultUserAgent(),
+	}
+	if o.boundary != "" {
+		msgOpts = append(msgOpts, gomail.WithBoundary(o.boundary))
+	}
+	msg := gomail.NewMsg(msgOpts...)
+
+	from, err := mail.ParseAddress(oneLine(m.From))
+	if err != nil {
+		return nil, fmt.Errorf("from %q: %w", oneLine(m.From), err)
+	}
+	msg.FromMailAddress(from)
+	to, err := mail.ParseAddress(oneLine(m.To))
+	if err != nil {
+		return nil, fmt.Errorf("to %q: %w", oneLine(m.To), err)
+	}
+	if m.ToName != "" {
+		to.Name = oneLine(m.ToName)
+	}
+	msg.ToMailAddress(to)
+	msg.Subject(oneLine(m.Subject))
+	if !m.Date.IsZero() {
+		msg.SetDateWithValue(m.Date)
+	}
+	if m.MessageID != "" {
+		id := strings.Trim(oneLine(m.MessageID), "<> ")
+		msg.SetMessageIDWithValue(id)
+	}
+	if m.ListID != "" {
+		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(m.ListID))
+	}
+	if v := listUnsubscribe(m.ListUnsubscribe); v != "" {
+		// SetGenHeader, not go-mail's List-Unsubscribe setters, which
+		// write their value verbatim and in random order.
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, v)
+		if m.OneClick {
+			msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+		}
+	}
+	msg.SetGenHeader(gomail.HeaderPrecedence, "bulk")
+
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// envelopeFrom returns the bare address of m.From for MAIL FROM.
+func envelopeFrom(m *digest.Message) (string, error) {
+	a, err := mail.ParseAddress(oneLine(m.From))
+	if err != nil {
+		return "", fmt.Errorf("from %q: %w", oneLine(m.From), err)
+	}
+	return a.Address, nil
+}
+
+// listUnsubscribe formats the List-Unsubscribe value: each URI in angle
+// brackets, comma-separated. URIs with spaces, brackets, commas or bytes
+// outside printable ASCII are left out: they would break the header.
+func listUnsubscribe(uris []string) string {
+	var b strings.Builder
+	for _, u := range uris {
+		u = strings.TrimSpace(oneLine(u))
+		if u == "" || strings.ContainsFunc(u, badURIRune) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('<')
+		b.WriteString(u)
+		b.WriteByte('>')
+	}
+	return b.String()
+}
+
+func badURIRune(r rune) bool {
+	return r <= ' ' || r > '~' || r == '<' || r == '>' || r == ','
+}
+
+// oneLine removes CR and LF from a header value: feed text must never add
+// a header line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,222 @@
+package mailer
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// testMessage returns a message as the pipeline makes one.
+func testMessage(to string) *digest.Message {
+	return &digest.Message{
+		Edition:         "2026-11-29",
+		From:            "Weekly Digest <news@example.com>",
+		To:              to,
+		ToName:          "Ana Müller",
+		Subject:         "Digest: ünïcode news of the week",
+		MessageID:       "2026-11-29.abc123@example.com",
+		Date:            time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC),
+		Text:            "Hello Ana,\n\nThis week: Café Ümlaut opens.\n.\nA line with a single dot above.\n",
+		HTML:            "<html><body><p>Hello Ana,</p><p>This week: Café Ümlaut opens.</p></body></html>",
+		ListID:          "Weekly Digest <weekly.example.com>",
+		ListUnsubscribe: []string{"https://example.com/u?t=abc", "mailto:unsub@example.com?subject=unsubscribe"},
+		OneClick:        true,
+	}
+}
+
+func TestWriteMessageGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(m *digest.Message)
+	}{
+		{"full", func(m *digest.Message) {}},
+		{"text-only", func(m *digest.Message) { m.HTML = ""; m.OneClick = false; m.ListUnsubscribe = nil }},
+		{"header-injection", func(m *digest.Message) {
+			m.Subject = "News\r\nBcc: victim@example.org"
+			m.ToName = "Ana\nX-Evil: 1"
+			m.ListID = "list\r\nX-Evil: 2"
+			m.ListUnsubscribe = []string{"https://example.com/u\r\nX-Evil: 3", "https://example.com/<bad>", "mailto:u@example.com"}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testMessage("ana@example.org")
+			tt.edit(m)
+			var buf bytes.Buffer
+			if err := WriteMessage(&buf, m, WithBoundary("digest-boundary-0001")); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", tt.name+".eml")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
+				t.Errorf("message differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+// parsed is what a mail reader sees of a message.
+type parsed struct {
+	header mail.Header
+	types  []string // content types of the parts, in order
+	bodies []string // decoded bodies of the parts
+}
+
+func parse(t *testing.T, raw []byte) parsed {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("read message: %v", err)
+	}
+	p := parsed{header: msg.Header}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatalf("content type: %v", err)
+	}
+	if !strings.HasPrefix(mt, "multipart/") {
+		body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		p.types, p.bodies = []string{mt}, []string{string(body)}
+		return p
+	}
+	if mt != "multipart/alternative" {
+		t.Fatalf("content type %q, want multipart/alternative", mt)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("next part: %v", err)
+		}
+		body, _ := io.ReadAll(part)
+		pt, pp, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		p.types = append(p.types, pt+"; charset="+pp["charset"])
+		p.bodies = append(p.bodies, string(body))
+	}
+	return p
+}
+
+func TestWriteMessageReadsBack(t *testing.T) {
+	m := testMessage("ana@example.org")
+	var buf bytes.Buffer
+	if err := WriteMessage(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, buf.Bytes())
+	dec := new(mime.WordDecoder)
+	subject, _ := dec.DecodeHeader(p.header.Get("Subject"))
+	to, _ := p.header.AddressList("To")
+	from, _ := p.header.AddressList("From")
+	got := map[string]string{
+		"Subject":               subject,
+		"To":                    to[0].String(),
+		"From":                  from[0].String(),
+		"Message-ID":            p.header.Get("Message-ID"),
+		"Date":                  p.header.Get("Date"),
+		"MIME-Version":          p.header.Get("MIME-Version"),
+		"List-Id":               p.header.Get("List-Id"),
+		"List-Unsubscribe":      p.header.Get("List-Unsubscribe"),
+		"List-Unsubscribe-Post": p.header.Get("List-Unsubscribe-Post"),
+		"Precedence":            p.header.Get("Precedence"),
+	}
+	want := map[string]string{
+		"Subject":               m.Subject,
+		"To":                    (&mail.Address{Name: "Ana Müller", Address: "ana@example.org"}).String(),
+		"From":                  `"Weekly Digest" <news@example.com>`,
+		"Message-ID":            "<2026-11-29.abc123@example.com>",
+		"Date":                  "Sun, 29 Nov 2026 07:00:00 +0000",
+		"MIME-Version":          "1.0",
+		"List-Id":               "Weekly Digest <weekly.example.com>",
+		"List-Unsubscribe":      "<https://example.com/u?t=abc>, <mailto:unsub@example.com?subject=unsubscribe>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"Precedence":            "bulk",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("headers (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"text/plain; charset=UTF-8", "text/html; charset=UTF-8"}, p.types); diff != "" {
+		t.Errorf("parts (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{strings.ReplaceAll(m.Text, "\n", "\r\n"), m.HTML}, p.bodies); diff != "" {
+		t.Errorf("bodies (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteMessageStripsLineBreaks(t *testing.T) {
+	m := testMessage("ana@example.org")
+	m.Subject = "News\r\nBcc: victim@example.org"
+	m.ToName = "Ana\nX-Evil: 1"
+	m.ListUnsubscribe = []string{"https://example.com/u\r\nX-Evil: 3", "mailto:u@example.com"}
+	var buf bytes.Buffer
+	if err := WriteMessage(&buf, m); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, buf.Bytes())
+	for _, h := range []string{"Bcc", "X-Evil"} {
+		if v, ok := p.header[h]; ok {
+			t.Errorf("header %s: %q was injected", h, v)
+		}
+	}
+	if got, want := p.header.Get("List-Unsubscribe"), "<mailto:u@example.com>"; got != want {
+		t.Errorf("List-Unsubscribe = %q, want %q", got, want)
+	}
+}
+
+func TestWriteMessageRefuses(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(m *digest.Message)
+	}{
+		{"no recipient", func(m *digest.Message) { m.To = "" }},
+		{"bad recipient", func(m *digest.Message) { m.To = "not an address" }},
+		{"bad sender", func(m *digest.Message) { m.From = "nobody" }},
+		{"no body", func(m *digest.Message) { m.Text, m.HTML = "", "" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testMessage("ana@example.org")
+			tt.edit(m)
+			if err := WriteMessage(io.Discard, m); err == nil {
+				t.Error("WriteMessage succeeded, want an error")
+			}
+		})
+	}
+}
+
+func BenchmarkWriteMessage(b *testing.B) {
+	m := testMessage("ana@example.org")
+	m.Text = strings.Repeat(m.Text, 40)  // ~3 KB
+	m.HTML = strings.Repeat(m.HTML, 60) // ~5 KB
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := WriteMessage(&buf, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

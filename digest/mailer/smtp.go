@@ -1,0 +1,437 @@
+package mailer
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+)
+
+// SMTPConfig configures an SMTP transport. Zero fields take the defaults
+// given with them.
+type SMTPConfig struct {
+	// URL is smtp://[user:pass@]host[:port][?tls=MODE] or
+	// smtps://[user:pass@]host[:port] for implicit TLS. MODE is "starttls"
+	// (required), "opportunistic" (STARTTLS when offered) or "none". The
+	// default is "starttls", except for loopback hosts (127.0.0.0/8, ::1,
+	// localhost), where it is "opportunistic": local mail catchers rarely
+	// offer TLS. Ports default to 587 (smtp) and 465 (smtps).
+	URL string
+	// Username and Password, when set, win over those in URL. PLAIN and
+	// LOGIN are never used on an unencrypted connection to a host that is
+	// not loopback; CRAM-MD5 is preferred when offered.
+	Username, Password string
+	// Timeout bounds the dial and each command, including the transfer of
+	// the message. Default 30s.
+	Timeout time.Duration
+	// PerConn is how many messages go over one connection before it is
+	// closed and dialled again; 0 means no limit.
+	PerConn int
+	// HelloName is the name given in EHLO; default the host name.
+	HelloName string
+	// TLSConfig is used for TLS, cloned, with ServerName set to the host if
+	// empty. Default: the system roots.
+	TLSConfig *tls.Config
+	// DKIM, when set, signs every message.
+	DKIM *DKIMConfig
+}
+
+// tlsMode says how a connection is encrypted.
+type tlsMode int
+
+const (
+	tlsStartTLS      tlsMode = iota // STARTTLS, required
+	tlsOpportunistic                // STARTTLS when offered
+	tlsNone                         // plain text
+	tlsImplicit                     // TLS from the first byte
+)
+
+// SMTP is a Transport to an SMTP server. Each Conn holds one connection,
+// reused for many messages, one recipient a message.
+type SMTP struct {
+	cfg      SMTPConfig
+	host     string
+	addr     string // host:port
+	mode     tlsMode
+	user     string
+	pass     string
+	redacted string // the URL without its password, for errors
+	hello    string
+	dkim     *dkimSigner
+}
+
+var _ digest.Transport = (*SMTP)(nil)
+
+// NewSMTP checks cfg and returns the transport. It does not dial.
+func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		// url.Parse errors quote the URL, password included.
+		return nil, errors.New("smtp: malformed URL")
+	}
+	s := &SMTP{cfg: cfg, redacted: u.Redacted()}
+	if s.cfg.Timeout <= 0 {
+		s.cfg.Timeout = 30 * time.Second
+	}
+	if s.cfg.PerConn < 0 {
+		return nil, fmt.Errorf("smtp %s: negative PerConn", s.redacted)
+	}
+	s.host = u.Hostname()
+	if s.host == "" {
+		return nil, fmt.Errorf("smtp %s: no host", s.redacted)
+	}
+	port := u.Port()
+	s.mode, err = tlsPolicy(u.Scheme, s.host, u.Query().Get("tls"))
+	if err != nil {
+		return nil, fmt.Errorf("smtp %s: %w", s.redacted, err)
+	}
+	if port == "" {
+		port = "587"
+		if s.mode == tlsImplicit {
+			port = "465"
+		}
+	}
+	s.addr = net.JoinHostPort(s.host, port)
+	if u.User != nil {
+		s.user = u.User.Username()
+		s.pass, _ = u.User.Password()
+	}
+	if cfg.Username != "" {
+		s.user = cfg.Username
+	}
+	if cfg.Password != "" {
+		s.pass = cfg.Password
+	}
+	s.hello = cfg.HelloName
+	if s.hello == "" {
+		if s.hello, err = os.Hostname(); err != nil || s.hello == "" {
+			s.hello = "localhost"
+		}
+	}
+	if cfg.DKIM != nil {
+		if s.dkim, err = newDKIMSigner(cfg.DKIM); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// tlsPolicy decides how to encrypt a connection to host from the URL's
+// scheme and its tls parameter.
+func tlsPolicy(scheme, host, param string) (tlsMode, error) {
+	switch strings.ToLower(scheme) {
+	case "smtps":
+		if param != "" {
+			return 0, fmt.Errorf("tls=%s with smtps", param)
+		}
+		return tlsImplicit, nil
+	case "smtp":
+	default:
+		return 0, fmt.Errorf("scheme %q is not smtp or smtps", scheme)
+	}
+	switch strings.ToLower(param) {
+	case "":
+		if isLoopback(host) {
+			return tlsOpportunistic, nil
+		}
+		return tlsStartTLS, nil
+	case "starttls":
+		return tlsStartTLS, nil
+	case "opportunistic":
+		return tlsOpportunistic, nil
+	case "none":
+		return tlsNone, nil
+	}
+	return 0, fmt.Errorf("unknown tls=%s (want starttls, opportunistic or none)", param)
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Channel returns "smtp".
+func (s *SMTP) Channel() string { return "smtp" }
+
+// Open dials the server, says EHLO, starts TLS and authenticates as
+// configured. Errors are plain errors, never *digest.SendError.
+func (s *SMTP) Open(ctx context.Context) (digest.Conn, error) {
+	c := &smtpConn{s: s}
+	if s.dkim != nil {
+		c.dkim = s.dkim.clone()
+	}
+	if err := c.dial(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// smtpConn is one connection; it is not safe for concurrent use.
+type smtpConn struct {
+	s      *SMTP
+	raw    net.Conn
+	client *gosmtp.Client
+	sent   int // messages sent on this connection
+	dkim   *dkimSigner
+	msg    bytes.Buffer
+	signed bytes.Buffer
+}
+
+var _ digest.Conn = (*smtpConn)(nil)
+
+// deadline arms the connection's deadline for one command.
+func (c *smtpConn) deadline() {
+	_ = c.raw.SetDeadline(time.Now().Add(c.s.cfg.Timeout))
+}
+
+func (c *smtpConn) dial(ctx context.Context) (err error) {
+	s := c.s
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	d := net.Dialer{}
+	raw, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("smtp dial %s: %w", s.redacted, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = raw.Close()
+		}
+	}()
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	_ = raw.SetDeadline(time.Now().Add(s.cfg.Timeout))
+	if s.mode == tlsImplicit {
+		tc := tls.Client(raw, s.tlsConfig())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return fmt.Errorf("smtp tls %s: %w", s.redacted, err)
+		}
+		raw = tc
+	}
+	c.raw = raw
+	client, err := gosmtp.NewClient(raw, s.host)
+	if err != nil {
+		return fmt.Errorf("smtp greeting %s: %w", s.redacted, err)
+	}
+	if err := client.Hello(s.hello); err != nil {
+		return fmt.Errorf("smtp ehlo %s: %w", s.redacted, err)
+	}
+	encrypted := s.mode == tlsImplicit
+	if s.mode == tlsStartTLS || s.mode == tlsOpportunistic {
+		if ok, _ := client.Extension("STARTTLS"); ok {
+			c.deadline()
+			if err := client.StartTLS(s.tlsConfig()); err != nil {
+				return fmt.Errorf("smtp starttls %s: %w", s.redacted, err)
+			}
+			encrypted = true
+		} else if s.mode == tlsStartTLS {
+			return fmt.Errorf("smtp %s: %w", s.redacted, ErrNoSTARTTLS)
+		}
+	}
+	if s.user != "" {
+		c.deadline()
+		if err := c.auth(client, encrypted); err != nil {
+			return fmt.Errorf("smtp auth %s: %w", s.redacted, err)
+		}
+	}
+	_ = raw.SetDeadline(time.Time{})
+	c.client = client
+	c.sent = 0
+	return nil
+}
+
+// Errors of Open about the server's offer.
+var (
+	ErrNoSTARTTLS   = errors.New("server does not offer STARTTLS, which is required (set tls=opportunistic or tls=none to allow plain text)")
+	ErrNoAuthMech   = errors.New("server offers no usable AUTH mechanism (CRAM-MD5, PLAIN or LOGIN)")
+	ErrInsecureAuth = errors.New("refusing to send a password in plain text to a host that is not loopback")
+)
+
+// auth picks CRAM-MD5, then PLAIN, then LOGIN, among those offered.
+func (c *smtpConn) auth(client *gosmtp.Client, encrypted bool) error {
+	s := c.s
+	ok, offer := client.Extension("AUTH")
+	if !ok {
+		return ErrNoAuthMech
+	}
+	mechs := map[string]bool{}
+	for _, m := range strings.Fields(strings.ToUpper(offer)) {
+		mechs[m] = true
+	}
+	plainOK := plainAuthAllowed(s.host, encrypted)
+	var a gosmtp.Auth
+	switch {
+	case mechs["CRAM-MD5"]:
+		a = gosmtp.CRAMMD5Auth(s.user, s.pass)
+	case (mechs["PLAIN"] || mechs["LOGIN"]) && !plainOK:
+		return ErrInsecureAuth
+	case mechs["PLAIN"]:
+		a = gosmtp.PlainAuth("", s.user, s.pass, s.host, true)
+	case mechs["LOGIN"]:
+		a = gosmtp.LoginAuth(s.user, s.pass, s.host, true)
+	default:
+		return ErrNoAuthMech
+	}
+	return client.Auth(a)
+}
+
+// plainAuthAllowed reports whether a password may be sent in the clear
+// (PLAIN or LOGIN): over TLS, or to a loopback host.
+func plainAuthAllowed(host string, encrypted bool) bool {
+	return encrypted || isLoopback(host)
+}
+
+func (s *SMTP) tlsConfig() *tls.Config {
+	var cfg *tls.Config
+	if s.cfg.TLSConfig != nil {
+		cfg = s.cfg.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = s.host
+	}
+	return cfg
+}
+
+// Send sends m to m.To over the connection, dialling again first if the
+// connection was closed, lost or has carried PerConn messages. It returns
+// the server's final reply, such as "250 2.0.0 Ok: queued as 12". A refusal
+// at MAIL, RCPT or DATA is a *digest.SendError; a 421 also closes the
+// connection. Network errors, timeouts and dial errors are plain errors.
+func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	body, from, err := c.build(m)
+	if err != nil {
+		return "", &digest.SendError{Permanent: true, Err: err}
+	}
+	if c.client != nil && c.s.cfg.PerConn > 0 && c.sent >= c.s.cfg.PerConn {
+		c.quit()
+	}
+	if c.client == nil {
+		if err := c.dial(ctx); err != nil {
+			return "", err
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	reply, stage, err := c.transact(from, m.To, body)
+	if err == nil {
+		c.sent++
+		return reply, nil
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) && te.Code >= 400 {
+		se := &digest.SendError{Code: te.Code, Reply: te.Msg, Permanent: te.Code >= 500,
+			Err: fmt.Errorf("smtp %s: %w", stage, err)}
+		if te.Code == 421 {
+			c.drop()
+			return "", se
+		}
+		// Abort the transaction so the next message starts clean; a
+		// connection that cannot is dropped.
+		c.deadline()
+		if rerr := c.client.Reset(); rerr != nil {
+			c.drop()
+		}
+		return "", se
+	}
+	c.drop()
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("smtp %s %s: %w", stage, c.s.redacted, ctx.Err())
+	}
+	return "", fmt.Errorf("smtp %s %s: %w", stage, c.s.redacted, err)
+}
+
+// build writes m, signed if configured, into the Conn's buffers.
+func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error) {
+	from, err = envelopeFrom(m)
+	if err != nil {
+		return nil, "", err
+	}
+	c.msg.Reset()
+	if err := WriteMessage(&c.msg, m); err != nil {
+		return nil, "", err
+	}
+	if c.dkim == nil {
+		return c.msg.Bytes(), from, nil
+	}
+	c.signed.Reset()
+	if err := c.dkim.sign(&c.signed, c.msg.Bytes()); err != nil {
+		return nil, "", err
+	}
+	return c.signed.Bytes(), from, nil
+}
+
+// transact runs MAIL, RCPT and DATA, naming the stage that failed.
+func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, err error) {
+	cl := c.client
+	c.deadline()
+	if err := cl.Mail(from); err != nil {
+		return "", "mail", err
+	}
+	c.deadline()
+	if err := cl.Rcpt(to); err != nil {
+		return "", "rcpt", err
+	}
+	c.deadline()
+	w, err := cl.Data()
+	if err != nil {
+		return "", "data", err
+	}
+	if _, err := w.Write(body); err != nil {
+		return "", "data", err
+	}
+	if err := w.Close(); err != nil {
+		return "", "data", err
+	}
+	resp := ""
+	if dc, ok := w.(*gosmtp.DataCloser); ok {
+		resp = dc.ServerResponse()
+	}
+	return "250 " + resp, "", nil
+}
+
+// quit ends the session politely; errors do not matter any more.
+func (c *smtpConn) quit() {
+	if c.client == nil {
+		return
+	}
+	c.deadline()
+	_ = c.client.Quit()
+	c.drop()
+}
+
+// drop closes the connection without QUIT.
+func (c *smtpConn) drop() {
+	if c.client != nil {
+		_ = c.client.Close()
+	}
+	if c.raw != nil {
+		_ = c.raw.Close()
+	}
+	c.client, c.raw = nil, nil
+}
+
+// Close sends QUIT and closes the connection.
+func (c *smtpConn) Close() error {
+	c.quit()
+	return nil
+}
