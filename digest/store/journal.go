@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+)
+
+const recordSQL = `
+INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (edition, channel, email) DO UPDATE SET
+	status = excluded.status,
+	message_id = excluded.message_id,
+	reply = excluded.reply,
+	attempts = excluded.attempts,
+	updated = excluded.updated`
+
+// Record inserts or replaces these journal rows in one durable
+// transaction: when it returns nil every row is on disk, and when it
+// returns an error none is written. Addresses are stored in lower case and
+// Updated in UTC. A row with an empty address or an unknown status is an
+// error.
+func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	w, err := s.writer()
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	defer tx.Rollback()
+	st := tx.StmtContext(ctx, s.record)
+	for _, d := range ds {
+		if _, err := st.ExecContext(ctx, d.Edition, d.Channel, strings.ToLower(d.Email), string(d.Status),
+			d.MessageID, d.Reply, d.Attempts, formatTime(d.Updated)); err != nil {
+			return fmt.Errorf("record %s %s %s: %w", d.Edition, d.Channel, d.Email, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	return nil
+}
+
+// Deliveries returns the journal rows of one edition and channel for these
+// addresses, keyed by the address as given; an address with no row is
+// absent from the map. Addresses match whatever their case.
+func (s *Store) Deliveries(ctx context.Context, edition, channel string, emails []string) (map[string]digest.Delivery, error) {
+	lower, keys := lowerEmails(emails)
+	byLower := make(map[string]digest.Delivery, len(lower))
+	err := inBatches(lower, func(args []any, marks string) error {
+		args = append([]any{edition, channel}, args...)
+		rows, err := s.r.QueryContext(ctx, `
+			SELECT email, status, message_id, reply, attempts, updated FROM journal
+			WHERE edition = ? AND channel = ? AND email IN (`+marks+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d := digest.Delivery{Edition: edition, Channel: channel}
+			if err := scanDelivery(rows, &d); err != nil {
+				return err
+			}
+			byLower[d.Email] = d
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("deliveries %s %s: %w", edition, channel, err)
+	}
+	out := make(map[string]digest.Delivery, len(byLower))
+	for key, l := range keys {
+		if d, ok := byLower[l]; ok {
+			out[key] = d
+		}
+	}
+	return out, nil
+}
+
+// Counts returns how many journal rows of one edition and channel are in
+// each status. A status with no row is absent.
+func (s *Store) Counts(ctx context.Context, edition, channel string) (map[digest.DeliveryStatus]int, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT status, count(*) FROM journal
+		WHERE edition = ? AND channel = ? GROUP BY status`, edition, channel)
+	if err != nil {
+		return nil, fmt.Errorf("counts %s %s: %w", edition, channel, err)
+	}
+	defer rows.Close()
+	counts := make(map[digest.DeliveryStatus]int)
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("counts %s %s: %w", edition, channel, err)
+		}
+		counts[digest.DeliveryStatus(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("counts %s %s: %w", edition, channel, err)
+	}
+	return counts, nil
+}
+
+// Unknown returns the journal rows of one edition and channel left in
+// sending, ordered by address: a run stopped between handing the message
+// to the server and recording the reply, so whether it was delivered is
+// unknown.
+func (s *Store) Unknown(ctx context.Context, edition, channel string) ([]digest.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT email, status, message_id, reply, attempts, updated FROM journal
+		WHERE edition = ? AND channel = ? AND status = 'sending'
+		ORDER BY email`, edition, channel)
+	if err != nil {
+		return nil, fmt.Errorf("unknown deliveries %s %s: %w", edition, channel, err)
+	}
+	defer rows.Close()
+	var ds []digest.Delivery
+	for rows.Next() {
+		d := digest.Delivery{Edition: edition, Channel: channel}
+		if err := scanDelivery(rows, &d); err != nil {
+			return nil, fmt.Errorf("unknown deliveries %s %s: %w", edition, channel, err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unknown deliveries %s %s: %w", edition, channel, err)
+	}
+	return ds, nil
+}
+
+// An EditionStatus is one frozen edition and where its deliveries stand,
+// as digest status shows it.
+type EditionStatus struct {
+	ID      string
+	Cadence string
+	Subject string
+	Created time.Time // UTC
+	// Counts holds, for each channel with journal rows, the number of rows
+	// in each status.
+	Counts map[string]map[digest.DeliveryStatus]int
+}
+
+// Recent returns the n most recently created frozen editions, newest
+// first, with their delivery counts per channel and status.
+func (s *Store) Recent(ctx context.Context, n int) ([]EditionStatus, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT e.id, e.cadence, e.created, json_extract(e.body, '$.subject'), j.channel, j.status, j.n
+		FROM (SELECT id, cadence, created, body FROM editions ORDER BY created DESC, id DESC LIMIT ?) AS e
+		LEFT JOIN (SELECT edition, channel, status, count(*) AS n FROM journal GROUP BY edition, channel, status) AS j
+			ON j.edition = e.id
+		ORDER BY e.created DESC, e.id DESC`, n)
+	if err != nil {
+		return nil, fmt.Errorf("recent editions: %w", err)
+	}
+	defer rows.Close()
+	var out []EditionStatus
+	for rows.Next() {
+		var (
+			id, cadence, created string
+			subject, channel, st *string
+			count                *int
+		)
+		if err := rows.Scan(&id, &cadence, &created, &subject, &channel, &st, &count); err != nil {
+			return nil, fmt.Errorf("recent editions: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].ID != id {
+			t, err := parseTime(created)
+			if err != nil {
+				return nil, fmt.Errorf("recent editions: %w", err)
+			}
+			es := EditionStatus{ID: id, Cadence: cadence, Created: t, Counts: map[string]map[digest.DeliveryStatus]int{}}
+			if subject != nil {
+				es.Subject = *subject
+			}
+			out = append(out, es)
+		}
+		if channel == nil {
+			continue
+		}
+		c := out[len(out)-1].Counts
+		if c[*channel] == nil {
+			c[*channel] = map[digest.DeliveryStatus]int{}
+		}
+		c[*channel][digest.DeliveryStatus(*st)] = *count
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent editions: %w", err)
+	}
+	return out, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanDelivery reads email, status, message_id, reply, attempts, updated.
+func scanDelivery(row scanner, d *digest.Delivery) error {
+	var st, updated string
+	if err := row.Scan(&d.Email, &st, &d.MessageID, &d.Reply, &d.Attempts, &updated); err != nil {
+		return err
+	}
+	d.Status = digest.DeliveryStatus(st)
+	t, err := parseTime(updated)
+	if err != nil {
+		return err
+	}
+	d.Updated = t
+	return nil
+}
+
+// lowerEmails returns the distinct lower-cased addresses and, for each
+// address as given, its lower-cased form.
+func lowerEmails(emails []string) (lower []string, keys map[string]string) {
+	keys = make(map[string]string, len(emails))
+	seen := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		l := strings.ToLower(e)
+		keys[e] = l
+		if !seen[l] {
+			seen[l] = true
+			lower = append(lower, l)
+		}
+	}
+	return lower, keys
+}

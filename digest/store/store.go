@@ -1,0 +1,320 @@
+// Package store keeps digest's state in one SQLite file: the frozen
+// editions, the articles already sent, the delivery journal, the suppression
+// list, the fetch cache and the blurb cache. It uses the pure Go driver
+// modernc.org/sqlite, so no C compiler is needed.
+//
+// The file is opened in WAL mode with synchronous=FULL: once Record returns,
+// its rows survive a crash of the process or of the machine. Readers
+// (digest status, digest preview) may open the file with OpenReadOnly while
+// a run writes to it. Two runs must not write at once; Lock takes the
+// run lock that keeps them apart.
+//
+// Addresses are stored and compared in lower case. Times are stored in UTC
+// with nanosecond precision; their location is not kept.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrExists is returned by Freeze for an edition that is already frozen.
+var ErrExists = errors.New("store: edition already frozen")
+
+// ErrReadOnly is returned by the writing methods of a Store opened with
+// OpenReadOnly.
+var ErrReadOnly = errors.New("store: opened read-only")
+
+// busyTimeout is how long a connection waits for another one that holds
+// the write lock before it gives up with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// maxIn is the most values bound in one IN (...) list.
+const maxIn = 500
+
+// timeLayout is how times are stored: UTC, fixed width, so that text order
+// is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+var _ digest.Store = (*Store)(nil)
+
+// A Store is an open state file. Its methods are safe for concurrent use:
+// writes go through one connection, one transaction at a time, while reads
+// use a pool of read-only connections and see the last committed state.
+type Store struct {
+	path string
+	w    *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
+	r    *sql.DB // query_only connections
+
+	record *sql.Stmt // the journal UPSERT, prepared on w
+}
+
+// Open opens the state file at path, creating it and its directory's file
+// if needed, and brings its schema up to date. It fails if the file was
+// written by a newer digest with a schema this one does not know.
+func Open(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	s := &Store{path: abs}
+	s.w, err = sql.Open("sqlite", dsn(abs, "",
+		"_txlock=immediate",
+		"_pragma=foreign_keys(1)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+	))
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open state %s: %w", abs, err)
+	}
+	s.r, err = openReader(abs, "")
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("open state %s: %w", abs, err)
+	}
+	s.record, err = s.w.PrepareContext(ctx, recordSQL)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open state %s: prepare: %w", abs, err)
+	}
+	return s, nil
+}
+
+// OpenReadOnly opens an existing state file for reading only, for commands
+// such as digest status that run beside a run. It never creates the file
+// nor changes its schema; it fails if the file's schema is not the one this
+// digest writes. The writing methods return ErrReadOnly.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	s := &Store{path: abs}
+	s.r, err = openReader(abs, "mode=ro")
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", abs, err)
+	}
+	var v int
+	if err := s.r.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v); err != nil {
+		s.r.Close()
+		return nil, fmt.Errorf("open state %s: schema version: %w", abs, err)
+	}
+	if v != len(migrations) {
+		s.r.Close()
+		return nil, fmt.Errorf("open state %s: schema version %d, this digest reads version %d", abs, v, len(migrations))
+	}
+	return s, nil
+}
+
+func openReader(abs, mode string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(abs, mode,
+		"_pragma=foreign_keys(1)",
+		"_query_only=1",
+	))
+	if err != nil {
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}
+
+// dsn builds a file: URI for the driver, so that a path holding '?' or '#'
+// is not taken for a query.
+func dsn(abs, mode string, params ...string) string {
+	q := fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds())
+	if mode != "" {
+		q += "&" + mode
+	}
+	for _, p := range params {
+		q += "&" + p
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q}
+	return u.String()
+}
+
+// Path returns the absolute path of the state file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the state file. It waits for nothing: callers stop using
+// the Store before closing it.
+func (s *Store) Close() error {
+	var errs []error
+	if s.record != nil {
+		errs = append(errs, s.record.Close())
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close state: %w", err)
+	}
+	return nil
+}
+
+// writer returns the write pool, or ErrReadOnly.
+func (s *Store) writer() (*sql.DB, error) {
+	if s.w == nil {
+		return nil, ErrReadOnly
+	}
+	return s.w, nil
+}
+
+// migrations are the schema changes, in order; migrations[i] brings the
+// schema from version i to version i+1. Append only: never edit one that
+// has shipped.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE editions (
+	id      TEXT PRIMARY KEY,
+	cadence TEXT NOT NULL,
+	created TEXT NOT NULL,
+	body    TEXT NOT NULL -- the Edition as JSON
+) STRICT;
+CREATE INDEX editions_by_cadence ON editions (cadence, created);
+CREATE INDEX editions_by_created ON editions (created);
+
+CREATE TABLE seen (
+	article TEXT PRIMARY KEY,
+	edition TEXT NOT NULL REFERENCES editions (id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE first_seen (
+	article TEXT PRIMARY KEY,
+	at      TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE journal (
+	edition    TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	email      TEXT NOT NULL CHECK (email <> '' AND email = lower(email)),
+	status     TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'deferred')),
+	message_id TEXT NOT NULL,
+	reply      TEXT NOT NULL,
+	attempts   INTEGER NOT NULL,
+	updated    TEXT NOT NULL,
+	PRIMARY KEY (edition, channel, email)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE suppressed (
+	email  TEXT PRIMARY KEY CHECK (email = lower(email)),
+	reason TEXT NOT NULL,
+	at     TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE fetch_cache (
+	url           TEXT PRIMARY KEY,
+	etag          TEXT NOT NULL,
+	last_modified TEXT NOT NULL,
+	body          BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE blurbs (
+	key   TEXT PRIMARY KEY,
+	blurb TEXT NOT NULL -- JSON array of sentences
+) STRICT, WITHOUT ROWID;
+`,
+}
+
+// migrate creates the schema version table if needed and applies the
+// missing migrations, all in one transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	switch err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// placeholders returns "?, ?, ?" with n marks.
+func placeholders(n int) string {
+	b := make([]byte, 0, 3*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
+
+// inBatches calls fn with successive slices of at most maxIn values, each
+// as the arguments of an IN list, and the list's placeholders.
+func inBatches(values []string, fn func(args []any, marks string) error) error {
+	for len(values) > 0 {
+		n := min(len(values), maxIn)
+		args := make([]any, n)
+		for i, v := range values[:n] {
+			args[i] = v
+		}
+		if err := fn(args, placeholders(n)); err != nil {
+			return err
+		}
+		values = values[n:]
+	}
+	return nil
+}
