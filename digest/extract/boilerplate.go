@@ -3,6 +3,7 @@ package extract
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // boilerplateRE matches a whole line that is site furniture rather than
@@ -41,8 +42,18 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`.{0,80}\b(?:we|this (?:web)?site|our (?:web)?site) uses? cookies.{0,200}`,
 	`.{0,40}\buse of cookies.{0,200}`, `accept(?: all)? cookies`, `cookie (?:settings|policy|preferences)`,
 	`(?:i )?(?:accept|agree|got it|ok|okay)`, `manage (?:cookies|preferences|consent)`,
-	// image credits standing alone
-	`(?:photo|image|picture)s?(?: credit)?: .{1,60}`,
+	`(?:related|see also|also read|read also|more|watch|listen|recommended|further reading): .{1,120}`,
+	`(?:email|reach|contact|follow) .{0,80}(?:@|twitter|facebook|instagram).{0,120}`,
+	`join our .{0,200}`, `tell us what you think`, `highlights`, `via [a-z0-9.-]{3,40}`,
+	// captions, credits and galleries standing alone
+	`(?:photo|image|picture|video)s?(?: credit| copyright| caption| source)?: .{1,100}`,
+	`(?:image|photo|media) (?:copyright|credit|caption|source)\b.{0,200}`,
+	`media playback is unsupported on your device`,
+	`(?:image|photo|slide|picture) \d+ (?:of|/) ?/? ?\d*`, `\d+ ?(?:of|/) ?\d+`, `\d+of\d+.{0,240}`,
+	`caption`, `close`, `enlarge(?: this image)?`, `expand`, `hide caption`, `toggle caption`,
+	`(?:copyright|©|\(c\)) .{0,100}`, `all rights reserved.{0,40}`,
+	// datelines standing alone
+	`(?:updated|posted|published|last updated|first published|last modified)(?: on| at)?:? .{0,60}\d.{0,30}`,
 }, "|") + `)$`)
 
 // maxBoilerplate is the longest line tested for boilerplate; longer lines
@@ -56,5 +67,16 @@ func isBoilerplate(line string) bool {
 		return false
 	}
 	l := strings.ToLower(strings.Trim(line, " \t.:!|•·»«›‹>-–—_=*#()[]"))
-	return boilerplateRE.MatchString(l)
+	return !hasLetter(l) || boilerplateRE.MatchString(l)
+}
+
+// hasLetter reports whether s holds a letter; a line without one (rules
+// such as "* * *", lone numbers) is not prose.
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
 }

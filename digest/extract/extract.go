@@ -138,7 +138,7 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 		}
 		if article.Node != nil {
 			prune(article.Node)
-			p.Text = dropLines(Clean(blockText(article.Node)), p.Byline)
+			p.Text = dropLines(Clean(blockText(article.Node)), p.Byline, p.Title)
 		}
 	}
 	if p.Title == "" {

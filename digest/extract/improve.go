@@ -9,11 +9,15 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// furnitureRE matches one class or id word of an element that holds site
-// furniture rather than article prose: captions and credits, bylines and
-// datelines, galleries, share bars, newsletter prompts, related links and
-// advertisements.
-var furnitureRE = regexp.MustCompile(`^(?:caption|captions|figcaption|credit|credits|photo-credit|byline|bylines|dateline|timestamp|date|published|updated|author|authors|bio|gallery|slideshow|carousel|share|sharing|sharebar|social|newsletter|subscribe|subscription|signup|related|recommended|promo|promotion|advert|advertisement|advertising|ad|ads|adslot|sponsor|sponsored|breadcrumb|breadcrumbs|tags|toc|disclaimer|copyright|skip|hidden|visually-hidden|sr-only|screen-reader-text|print-only|newsletter-signup)$`)
+// furnitureRE matches one word of an element's class or id (split at
+// dashes and underscores) that names site furniture rather than article
+// prose: captions and credits, bylines and datelines, galleries, share bars,
+// newsletter prompts, related links and advertisements.
+var furnitureRE = regexp.MustCompile(`^(?:caption|captions|figcaption|credit|credits|byline|bylines|dateline|timestamp|author|authors|bio|gallery|slideshow|carousel|share|sharing|sharebar|social|newsletter|subscribe|subscription|signup|related|recommended|promo|promotion|advert|advertisement|advertising|ad|ads|adslot|sponsor|sponsored|breadcrumb|breadcrumbs|tags|toc|disclaimer|copyright)$`)
+
+// hiddenClassRE matches a whole class name that hides an element from
+// sighted readers. Responsive names such as hidden-lg are not in it.
+var hiddenClassRE = regexp.MustCompile(`^(?:hidden|visually-hidden|visuallyhidden|sr-only|screen-reader-text|screenreader-only|print-only|offscreen)$`)
 
 // maxFurnitureShare is the largest share of the article's text an element
 // may hold and still be pruned as furniture: a wrapper that happens to be
@@ -68,11 +72,14 @@ func isFurniture(n *html.Node, total int) bool {
 		if a.Key != "class" && a.Key != "id" {
 			continue
 		}
-		for w := range strings.FieldsFuncSeq(strings.ToLower(a.Val), func(r rune) bool {
-			return r == ' ' || r == '_' || r == '-' || r == '\t' || r == '\n'
-		}) {
-			if furnitureRE.MatchString(w) {
+		for name := range strings.FieldsSeq(strings.ToLower(a.Val)) {
+			if hiddenClassRE.MatchString(name) {
 				return true
+			}
+			for w := range strings.FieldsFuncSeq(name, func(r rune) bool { return r == '_' || r == '-' }) {
+				if furnitureRE.MatchString(w) {
+					return true
+				}
 			}
 		}
 	}
