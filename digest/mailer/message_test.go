@@ -209,7 +209,7 @@ func TestWriteMessageRefuses(t *testing.T) {
 
 func BenchmarkWriteMessage(b *testing.B) {
 	m := testMessage("ana@example.org")
-	m.Text = strings.Repeat(m.Text, 40)  // ~3 KB
+	m.Text = strings.Repeat(m.Text, 40) // ~3 KB
 	m.HTML = strings.Repeat(m.HTML, 60) // ~5 KB
 	var buf bytes.Buffer
 	b.ReportAllocs()
