@@ -15,6 +15,7 @@ package summary
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -28,8 +29,9 @@ const (
 )
 
 // Options bound a summary's length. A summary never cuts a sentence: it holds
-// at most Sentences whole sentences adding up to at most Words words, except
-// that when no sentence fits it is the one best sentence, however long. Zero
+// at most Sentences whole sentences adding up to about Words words (the last
+// one may overshoot Words by less than it would otherwise leave unused), and
+// when no sentence fits it is the one best sentence, however long. Zero
 // fields take the defaults.
 type Options struct {
 	Words, Sentences int
@@ -84,17 +86,24 @@ func (e *Extractive) Sentences(text string) []string {
 		if !s.eligible {
 			continue
 		}
-		score[i] = positionWeight/float64(rank+1) + cent[i]
+		score[i] = positionWeight/math.Pow(float64(rank+1), positionDecay) + cent[i]
+		score[i] -= oddityPenalty * float64(oddity(s.text))
 		rank++
 	}
-	return d.pick(byScore(d, score), e.opts)
+	return d.pick(byScore(d, score), e.opts, true)
 }
 
-// Tuning of Extractive, chosen on the development set and then checked not
-// to be a sharp optimum (see cmd/evaluate).
+// Tuning of Extractive, chosen on the development set (go run
+// ./cmd/evaluate summaries) among round values, none of them at a sharp
+// optimum.
 const (
-	positionWeight = 1.5 // weight of 1/(rank+1) against centrality in [0,1]
-	redundancy     = 0.5 // cosine above which a sentence repeats a chosen one
+	// A sentence's score is positionWeight/(rank+1)^positionDecay plus its
+	// centrality in [0,1], rank counting eligible sentences from 0: the lede
+	// stays first and centrality reorders what follows it.
+	positionWeight = 3.0
+	positionDecay  = 0.3
+	oddityPenalty  = 0.6 // per oddity: quote opening, question, caption label
+	redundancy     = 0.4 // cosine above which a sentence repeats a chosen one
 	minWords       = 5   // shorter sentences are fragments or headings
 	maxWords       = 80  // longer ones are usually captions run together
 )
@@ -116,7 +125,24 @@ func TextRank(text string, opts Options) []string {
 		return nil
 	}
 	cent := centrality(d.sim)
-	return d.pickPlain(byScore(d, cent), opts.withDefaults())
+	return d.pick(byScore(d, cent), opts.withDefaults(), false)
+}
+
+// oddity counts the marks of a sentence that reads badly out of context: it
+// opens with a quote, asks a question, trails off, or opens with a caption
+// label ("Pictured: ...").
+func oddity(s string) int {
+	n := 0
+	if strings.ContainsAny(s[:1], openers) {
+		n++
+	}
+	if strings.HasSuffix(s, "?") || strings.HasSuffix(s, "...") || strings.HasSuffix(s, "…") || strings.HasSuffix(s, ":") {
+		n++
+	}
+	if first, _, ok := strings.Cut(s, " "); ok && strings.HasSuffix(first, ":") {
+		n++
+	}
+	return n
 }
 
 // A sentence of an analyzed document.
@@ -149,6 +175,12 @@ func analyze(text string) document {
 			eligible: n >= minWords && n <= maxWords && !isBoilerplate(s),
 		})
 		docs[i] = terms(s)
+	}
+	// A text made only of short lines still gets a blurb.
+	if !slices.ContainsFunc(d.sents, func(s sentence) bool { return s.eligible }) {
+		for i := range d.sents {
+			d.sents[i].eligible = !isBoilerplate(d.sents[i].text)
+		}
 	}
 	d.vecs = tfidf(docs)
 	d.sim = make([][]float64, len(split))
@@ -186,9 +218,11 @@ func byScore(d document, score []float64) []int {
 }
 
 // pick takes sentences in order of preference while they fit the budget
-// and do not repeat a sentence already taken, and returns them in article
-// order.
-func (d document) pick(order []int, opts Options) []string {
+// and, when dedupe is set, do not repeat a sentence already taken; it
+// returns them in article order. The budget is "about N words": a sentence
+// that overshoots it by less than it would leave unused is taken too, and
+// ends the summary.
+func (d document) pick(order []int, opts Options, dedupe bool) []string {
 	var chosen []int
 	left := opts.Words
 	for _, i := range order {
@@ -196,29 +230,17 @@ func (d document) pick(order []int, opts Options) []string {
 			break
 		}
 		s := d.sents[i]
-		if s.words > left {
+		if dedupe && slices.ContainsFunc(chosen, func(j int) bool { return d.sim[i][j] > redundancy }) {
 			continue
 		}
-		if slices.ContainsFunc(chosen, func(j int) bool { return d.sim[i][j] > redundancy }) {
-			continue
-		}
-		chosen = append(chosen, i)
-		left -= s.words
-	}
-	return d.texts(chosen, order)
-}
-
-// pickPlain is pick without the redundancy check.
-func (d document) pickPlain(order []int, opts Options) []string {
-	var chosen []int
-	left := opts.Words
-	for _, i := range order {
-		if len(chosen) == opts.Sentences {
-			break
-		}
-		if d.sents[i].words <= left {
+		if s.words <= left {
 			chosen = append(chosen, i)
-			left -= d.sents[i].words
+			left -= s.words
+			continue
+		}
+		if len(chosen) > 0 && s.words-left < left {
+			chosen = append(chosen, i)
+			break
 		}
 	}
 	return d.texts(chosen, order)

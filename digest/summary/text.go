@@ -127,14 +127,45 @@ func centrality(sim [][]float64) []float64 {
 	return rank
 }
 
-// boilerplate matches lines that belong to the page, not the story: calls
-// to action, bylines and datelines, credits, legal notes and contact lines.
-var boilerplate = regexp.MustCompile(`(?i)(scroll down for|click here|click to |read more|sign up (now|here|to our|for our)|subscribe (now|here|to our)|our newsletter|follow us|follow @|share this|share on (facebook|twitter)|all rights reserved|copyright (©|\d{4})|©|^advertisement\b|cookie policy|use of cookies|terms of use|privacy policy|published: |updated: |last updated|daily mail reporter|download the app|watch the video|getty images|image source|image caption|image copyright|photo credit|editor's note|contributed to this report|contributed reporting|opinions expressed|views expressed|for confidential support|https?://|www\.|\S+@\S+\.[a-z]{2,}|^by \.|^(photo|video|related|source|credit|caption|see also|watch|listen|tags?|comments?)\s*:)`)
+// boilerplatePhrases mark lines that belong to the page, not the story:
+// calls to action, bylines and datelines, credits, legal notes and contact
+// lines. They are matched in lower case anywhere in the sentence.
+var boilerplatePhrases = []string{
+	"scroll down for", "click here", "click to ", "read more", "sign up now", "sign up here",
+	"sign up to our", "sign up for our", "subscribe now", "subscribe here", "subscribe to our",
+	"our newsletter", "follow us", "follow @", "share this", "share on facebook",
+	"share on twitter", "all rights reserved", "copyright ©", "©", "cookie policy",
+	"use of cookies", "terms of use", "privacy policy", "published: ", "updated: ",
+	"last updated", "daily mail reporter", "download the app", "watch the video", "getty images",
+	"image source", "image caption", "image copyright", "photo credit", "editor's note",
+	"contributed to this report", "contributed reporting", "opinions expressed",
+	"views expressed", "for confidential support", "http://", "https://", "www.",
+}
+
+// boilerplateLabels open a line that is a label, not a sentence.
+var boilerplateLabels = []string{"by .", "advertisement", "photo:", "video:", "related:",
+	"source:", "credit:", "caption:", "see also:", "watch:", "listen:", "tags:", "comments:"}
 
 // isBoilerplate reports whether a sentence is page furniture rather than
 // part of the story.
 func isBoilerplate(s string) bool {
-	return boilerplate.MatchString(s)
+	l := strings.ToLower(s)
+	for _, p := range boilerplatePhrases {
+		if strings.Contains(l, p) {
+			return true
+		}
+	}
+	for _, p := range boilerplateLabels {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	// An e-mail address.
+	if at := strings.IndexByte(l, '@'); at > 0 && at < len(l)-1 && l[at-1] != ' ' &&
+		strings.Contains(strings.Fields(l[at:])[0], ".") {
+		return true
+	}
+	return false
 }
 
 // dateline matches an agency dateline opening a story: "(CNN) -- ",
