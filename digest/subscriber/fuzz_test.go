@@ -10,7 +10,7 @@ import (
 
 // FuzzReader checks that the reader never panics, yields only subscribers
 // with valid addresses, known statuses and cadences and no duplicate
-// address, reports rows in increasing line order, and yields a
+// address and no line break in a name, reports rows in increasing line order, and yields a
 // stream-ending error only last.
 func FuzzReader(f *testing.F) {
 	for _, seed := range []string{
@@ -60,6 +60,9 @@ func FuzzReader(f *testing.F) {
 			case "", digest.CadenceDaily, digest.CadenceWeekly:
 			default:
 				t.Fatalf("yielded cadence %q", sub.Cadence)
+			}
+			if strings.ContainsAny(sub.Name, "\r\n") {
+				t.Fatalf("name %q has a line break", sub.Name)
 			}
 			key := strings.ToLower(sub.Email)
 			if seen[key] {

@@ -12,7 +12,8 @@
 // outside quotes. A UTF-8 byte-order mark, CRLF line ends, quoted fields
 // with delimiters, quotes ("") and newlines in them, and blank lines
 // (empty, or only delimiters and spaces) are handled. Field values are
-// trimmed of spaces.
+// trimmed of spaces; in a name, every run of white space, line breaks
+// included, becomes one space, as it goes into the To header.
 //
 //   - email: a bare address, checked by CheckAddress. Two rows with the same
 //     address, compared case-insensitively, are a duplicate; the later row
@@ -349,7 +350,8 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 			}
 			sub.Email = f
 		case colName:
-			sub.Name = f
+			// A name ends up in the To header: no line breaks.
+			sub.Name = strings.Join(strings.Fields(f), " ")
 		case colStatus:
 			s := strings.ToLower(f)
 			switch s {

@@ -194,7 +194,7 @@ func TestFormats(t *testing.T) {
 		{"header case and spaces, values trimmed", " EMAIL , Name ,Status,CADENCE,TimeZone\n ada@example.com , Ada Lovelace ,ACTIVE,Daily,\ngrace@example.org,Grace Hopper,,weekly,America/New_York\n",
 			[]digest.Subscriber{ada, grace}},
 		{"quoted newline", "email,name,status,cadence,timezone\nada@example.com,\"Ada\nLovelace\",active,daily,\ngrace@example.org,Grace Hopper,,weekly,America/New_York\n",
-			[]digest.Subscriber{{Email: "ada@example.com", Name: "Ada\nLovelace", Status: "active", Cadence: "daily", Line: 2}, {Email: "grace@example.org", Name: "Grace Hopper", Cadence: "weekly", Timezone: "America/New_York", Line: 4}}},
+			[]digest.Subscriber{{Email: "ada@example.com", Name: "Ada Lovelace", Status: "active", Cadence: "daily", Line: 2}, {Email: "grace@example.org", Name: "Grace Hopper", Cadence: "weekly", Timezone: "America/New_York", Line: 4}}},
 		{"quoted delimiter and quotes", "email,name,status,cadence,timezone\nada@example.com,\"Lovelace, Ada \"\"the Countess\"\"\",active,daily,\n",
 			[]digest.Subscriber{{Email: "ada@example.com", Name: `Lovelace, Ada "the Countess"`, Status: "active", Cadence: "daily", Line: 2}}},
 		{"blank lines", "email,name,status,cadence,timezone\n\nada@example.com,Ada Lovelace,active,daily,\n,,,,\n  \ngrace@example.org,Grace Hopper,,weekly,America/New_York\n\n",
