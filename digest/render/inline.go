@@ -1,0 +1,150 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/vanng822/go-premailer/premailer"
+	xhtml "golang.org/x/net/html"
+)
+
+// inline moves the CSS of the document's <style> blocks into style
+// attributes. Blocks marked data-premailer="ignore" stay as they are; media
+// queries are kept in a <style> block of their own.
+func inline(doc string) (string, error) {
+	p, err := premailer.NewPremailerFromString(doc, premailer.NewOptions())
+	if err != nil {
+		return "", fmt.Errorf("parse html: %w", err)
+	}
+	return p.Transform()
+}
+
+// A shape is the HTML part of an edition for every subscriber alike but
+// for their address, name and unsubscribe link: the template's output with
+// placeholder words in their place, and that output inlined.
+type shape struct {
+	doc     string
+	once    sync.Once
+	inlined string
+	err     error
+}
+
+// renderHTML renders the HTML part for d and inlines its CSS.
+//
+// Inlining costs much more than executing the template, so it is done once
+// per shape: the template is executed with placeholder words instead of the
+// subscriber's address, name and unsubscribe link (empty values stay empty,
+// so {{if}} and {{with}} take the same branch), that document is inlined
+// once and cached, and each message gets the placeholders replaced with its
+// values, escaped as the HTML serializer escapes them. This is used only
+// when the placeholder document, with the values escaped as html/template
+// escapes them, equals the message's own document: a template that compares
+// those values, or puts them where another escaper applies (inside a URL's
+// query, say), is inlined message by message instead, never wrongly.
+func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
+	real, err := r.exec(r.html, d)
+	if err != nil {
+		return "", err
+	}
+	vals := []string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL}
+	toks := make([]string, len(vals))
+	for i, v := range vals {
+		if strings.ContainsAny(v, "\r\x00") {
+			return r.inlineSlow(real)
+		}
+		if v != "" {
+			toks[i] = r.token + string(rune('a'+i)) + "q"
+		}
+	}
+	sh, err := r.shape(ev, d, toks)
+	if err != nil {
+		return "", err
+	}
+	var want, put []string
+	for i, t := range toks {
+		if t != "" {
+			want = append(want, t, templateEscape(vals[i]))
+			put = append(put, t, xhtml.EscapeString(vals[i]))
+		}
+	}
+	if strings.NewReplacer(want...).Replace(sh.doc) != real {
+		return r.inlineSlow(real)
+	}
+	sh.once.Do(func() {
+		if sh.inlined, sh.err = inline(sh.doc); sh.err != nil {
+			sh.err = fmt.Errorf("inline css: %w", sh.err)
+		}
+	})
+	if sh.err != nil {
+		return "", sh.err
+	}
+	return strings.NewReplacer(put...).Replace(sh.inlined), nil
+}
+
+// shape returns the cached shape of d's message, keyed by everything in d
+// that placeholders do not stand for.
+func (r *Renderer) shape(ev *editionView, d Data, toks []string) (*shape, error) {
+	var key strings.Builder
+	sub := d.Subscriber
+	fmt.Fprintf(&key, "%d\x00%q\x00%q\x00%q\x00%q\x00%q\x00", ev.seq, toks, sub.Status, sub.Cadence, sub.Timezone, sub.Topics)
+	attrs := slices.Sorted(maps.Keys(sub.Attrs))
+	for _, k := range attrs {
+		fmt.Fprintf(&key, "%q=%q\x00", k, sub.Attrs[k])
+	}
+	k := key.String()
+	r.mu.Lock()
+	sh, ok := r.shapes[k]
+	r.mu.Unlock()
+	if ok {
+		return sh, nil
+	}
+	td := d
+	td.Subscriber.Email, td.Subscriber.Name, td.UnsubscribeURL = toks[0], toks[1], toks[2]
+	var err error
+	if td.Subject, err = r.renderSubject(ev, td); err != nil {
+		return nil, err
+	}
+	sh = &shape{}
+	if sh.doc, err = r.exec(r.html, td); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.shapes[k]; ok {
+		return old, nil // another goroutine was first
+	}
+	if len(r.shapes) >= maxCached {
+		clear(r.shapes)
+	}
+	r.shapes[k] = sh
+	return sh, nil
+}
+
+// inlineSlow inlines one message's document, uncached.
+func (r *Renderer) inlineSlow(doc string) (string, error) {
+	out, err := inline(doc)
+	if err != nil {
+		return "", fmt.Errorf("inline css: %w", err)
+	}
+	return out, nil
+}
+
+// templateEscape escapes s as html/template does in text and quoted
+// attribute values.
+func templateEscape(s string) string {
+	return htmlEscaper.Replace(s)
+}
+
+// htmlEscaper is html/template's text escaper. It is immutable.
+var htmlEscaper = strings.NewReplacer(
+	"\x00", "\uFFFD",
+	`"`, "&#34;",
+	"&", "&amp;",
+	"'", "&#39;",
+	"+", "&#43;",
+	"<", "&lt;",
+	">", "&gt;",
+)

@@ -1,0 +1,387 @@
+// Package render turns an edition into one subscriber's message: a subject
+// line, an HTML part and a plain-text part, from three templates the user
+// may edit (package templates holds the defaults; Options.Dir overrides
+// them file by file).
+//
+// Feed text reaches the HTML only escaped by html/template; links are kept
+// only when absolute http(s). The editor's note is Markdown rendered by
+// goldmark with raw HTML escaped, then sanitized by bluemonday. The HTML
+// template's <style> block is inlined into style attributes by
+// go-premailer, once per distinct edition and item set: only the
+// subscriber's own values (address, name, unsubscribe link) are put in per
+// message.
+//
+// The package neither sends mail nor builds MIME; see package mailer.
+package render
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/templates"
+)
+
+// Options configure a Renderer. Only Name is needed; the rest have
+// defaults.
+type Options struct {
+	// Dir is a folder of templates overriding the defaults file by file
+	// (subject.txt.tmpl, message.html.tmpl, message.txt.tmpl). A file
+	// missing from Dir falls back to the default one. Empty: defaults only.
+	Dir string
+	// Name is the newsletter's name, as shown in the message.
+	Name string
+	// Lang is the language of the message, for <html lang>; default "en".
+	Lang string
+	// BaseURL is where the web archive lives; the "view in browser" link is
+	// BaseURL + "/archive/" + edition ID. Empty: no link.
+	BaseURL string
+	// LogoURL is an image shown above the name; it must be an absolute
+	// http(s) URL. Empty: no image.
+	LogoURL string
+	// UnsubscribeURL returns a subscriber's unsubscribe link. Nil: no link.
+	UnsubscribeURL func(email string) string
+	// GroupBy groups the items: "source" (default), "topic" (first tag) or
+	// "none".
+	GroupBy string
+	// NoteUnsafeHTML lets raw HTML of the editor's note through unchanged
+	// and unsanitized. Leave it off unless the note's authors are trusted.
+	NoteUnsafeHTML bool
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// A Renderer renders editions with one set of templates. It is safe for
+// concurrent use.
+type Renderer struct {
+	opts    Options
+	subject *template.Template
+	html    *htmltemplate.Template
+	text    *template.Template
+	files   map[string]string // template name → file name as the user sees it
+	policy  *bluemonday.Policy
+	md      goldmark.Markdown
+	token   string // a random word, the stem of placeholder values
+
+	mu       sync.Mutex
+	seq      int // numbers editionViews
+	editions map[string]*editionView
+	shapes   map[string]*shape // see renderHTML
+}
+
+var _ digest.Renderer = (*Renderer)(nil)
+
+// maxCached bounds each cache; when full it is emptied.
+const maxCached = 64
+
+// New parses the templates and returns a Renderer. A template that does not
+// parse is reported as a *digest.InputError naming its file and line.
+func New(opts Options) (*Renderer, error) {
+	if opts.Lang == "" {
+		opts.Lang = "en"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	switch opts.GroupBy {
+	case "", "source", "topic", "none":
+	default:
+		return nil, fmt.Errorf("render: group by %q: want source, topic or none", opts.GroupBy)
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	var tok [8]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	r := &Renderer{
+		opts:     opts,
+		files:    map[string]string{},
+		policy:   newPolicy(),
+		md:       newMarkdown(opts.NoteUnsafeHTML),
+		token:    fmt.Sprintf("zq%xq", tok),
+		editions: map[string]*editionView{},
+		shapes:   map[string]*shape{},
+	}
+	src := map[string]string{}
+	for _, name := range templates.Names() {
+		b, file, err := readTemplate(opts.Dir, name)
+		if err != nil {
+			return nil, err
+		}
+		src[name], r.files[name] = string(b), file
+	}
+	var err error
+	if r.subject, err = template.New(templates.Subject).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Subject]); err != nil {
+		return nil, r.inputError(err)
+	}
+	if r.html, err = htmltemplate.New(templates.HTML).Option("missingkey=error").Funcs(htmlFuncs(r.policy)).Parse(src[templates.HTML]); err != nil {
+		return nil, r.inputError(err)
+	}
+	// html/template checks a template's contexts on its first run: run it
+	// once on empty data to find a broken one now. Errors of the run itself
+	// (empty data) are for Check.
+	var he *htmltemplate.Error
+	if err := r.html.Execute(io.Discard, Data{Refs: &Refs{}}); errors.As(err, &he) {
+		return nil, r.inputError(err)
+	}
+	if r.text, err = template.New(templates.Text).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Text]); err != nil {
+		return nil, r.inputError(err)
+	}
+	return r, nil
+}
+
+// readTemplate reads name from dir, or from the defaults when dir lacks it.
+// It returns the file name as the user sees it.
+func readTemplate(dir, name string) ([]byte, string, error) {
+	if dir != "" {
+		file := filepath.Join(dir, name)
+		b, err := os.ReadFile(file)
+		if err == nil {
+			return b, file, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, file, fmt.Errorf("read template: %w", err)
+		}
+	}
+	b, err := fs.ReadFile(templates.FS(), name)
+	if err != nil {
+		return nil, "", fmt.Errorf("read default template: %w", err)
+	}
+	return b, "templates/" + name, nil
+}
+
+// templateErr matches the position in text/template and html/template
+// errors: "template: NAME:LINE:COL: ..." or "html/template:NAME:LINE:COL: ...".
+var templateErr = regexp.MustCompile(`^(?:html/)?template: ?([^:\s]+):(\d+)(?::(\d+))?: (?:executing "[^"]*" at (<[^>]*>): )?(.*)$`)
+
+// inputError turns a template error into a *digest.InputError with the
+// file, line and column it names.
+func (r *Renderer) inputError(err error) error {
+	msg := err.Error()
+	m := templateErr.FindStringSubmatch(msg)
+	if m == nil {
+		return &digest.InputError{File: r.fileOf(msg), Err: err}
+	}
+	line, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[3])
+	reason := m[5]
+	if m[4] != "" {
+		reason = m[4] + ": " + reason
+	}
+	return &digest.InputError{File: r.fileOf(m[1]), Line: line, Column: col, Err: errors.New(reason)}
+}
+
+// fileOf returns the user's file name of the template named in s.
+func (r *Renderer) fileOf(s string) string {
+	for name, file := range r.files {
+		if strings.Contains(s, name) {
+			return file
+		}
+	}
+	return "templates"
+}
+
+// Files returns the template files in use, as the user sees them: paths in
+// Options.Dir, or "templates/NAME" for a default.
+func (r *Renderer) Files() []string {
+	var fs []string
+	for _, name := range templates.Names() {
+		fs = append(fs, r.files[name])
+	}
+	return fs
+}
+
+// Check renders ed for sub with every template, without caching, and
+// returns the first error: a *digest.InputError naming the template file,
+// line and column. Run it before sending the first message.
+func (r *Renderer) Check(ed *digest.Edition, sub digest.Subscriber) error {
+	ev, err := r.edition(ed)
+	if err != nil {
+		return err
+	}
+	d := r.data(ev, sub)
+	if d.Subject, err = r.renderSubject(ev, d); err != nil {
+		return err
+	}
+	if _, err := r.exec(r.text, d); err != nil {
+		return err
+	}
+	h, err := r.exec(r.html, d)
+	if err != nil {
+		return err
+	}
+	if _, err := inline(h); err != nil {
+		return fmt.Errorf("inline css: %w", err)
+	}
+	return nil
+}
+
+// Render renders ed for sub. Errors from templates are *digest.InputError.
+func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Content, error) {
+	ev, err := r.edition(ed)
+	if err != nil {
+		return digest.Content{}, err
+	}
+	d := r.data(ev, sub)
+	if d.Subject, err = r.renderSubject(ev, d); err != nil {
+		return digest.Content{}, err
+	}
+	text, err := r.exec(r.text, d)
+	if err != nil {
+		return digest.Content{}, err
+	}
+	html, err := r.renderHTML(ev, d)
+	if err != nil {
+		return digest.Content{}, err
+	}
+	return digest.Content{Subject: d.Subject, Text: text, HTML: html}, nil
+}
+
+// exec runs t on d. Every run gets its own Refs.
+func (r *Renderer) exec(t any, d Data) (string, error) {
+	d.Refs = &Refs{n: d.Refs.n}
+	var buf bytes.Buffer
+	var err error
+	switch t := t.(type) {
+	case *template.Template:
+		err = t.Execute(&buf, d)
+	case *htmltemplate.Template:
+		err = t.Execute(&buf, d)
+	}
+	if err != nil {
+		return "", r.inputError(err)
+	}
+	return buf.String(), nil
+}
+
+// renderSubject renders the subject line: the note's front matter subject
+// if any, else the subject template's output, on one line.
+func (r *Renderer) renderSubject(ev *editionView, d Data) (string, error) {
+	if ev.note.subject != "" {
+		return ev.note.subject, nil
+	}
+	s, err := r.exec(r.subject, d)
+	if err != nil {
+		return "", err
+	}
+	return oneLine(s), nil
+}
+
+// data returns the templates' data for one subscriber.
+func (r *Renderer) data(ev *editionView, sub digest.Subscriber) Data {
+	sub.Line = 0 // not the templates' business, and it would defeat the cache
+	d := Data{
+		Edition:    ev.Edition,
+		Items:      ev.Edition.Items,
+		Groups:     ev.groups,
+		Subscriber: sub,
+		Name:       r.opts.Name,
+		Lang:       r.opts.Lang,
+		Date:       ev.date,
+		ArchiveURL: ev.archiveURL,
+		LogoURL:    safeURL(r.opts.LogoURL),
+		NoteHTML:   ev.note.html,
+		NoteText:   ev.note.text,
+		Refs:       &Refs{n: ev.note.links},
+	}
+	if r.opts.UnsubscribeURL != nil {
+		d.UnsubscribeURL = r.opts.UnsubscribeURL(sub.Email)
+	}
+	return d
+}
+
+// An editionView is the part of the data common to every subscriber of an
+// edition with one set of items.
+type editionView struct {
+	seq        int // unique within the Renderer
+	Edition    Edition
+	groups     []Group
+	note       note
+	date       string
+	archiveURL string
+}
+
+// edition returns the view of ed, cached by its ID and content: a
+// filtered copy of an edition (fewer items) has a view of its own.
+func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
+	if ed == nil {
+		return nil, errors.New("render: no edition")
+	}
+	var key strings.Builder
+	for _, s := range []string{ed.ID, ed.Cadence, ed.Subject, ed.Overview, ed.Created.String(), ed.Note} {
+		key.WriteString(s)
+		key.WriteByte(0)
+	}
+	for _, it := range ed.Items {
+		for _, s := range []string{it.ID, it.URL, it.Title, it.Source, it.SourceURL, it.Author, it.Published.String(), strconv.Itoa(len(it.Text))} {
+			key.WriteString(s)
+			key.WriteByte(0)
+		}
+		for _, ss := range [][]string{it.Blurb, it.AlsoIn, it.Tags} {
+			for _, s := range ss {
+				key.WriteString(s)
+				key.WriteByte(1)
+			}
+			key.WriteByte(0)
+		}
+	}
+	k := key.String()
+	r.mu.Lock()
+	ev, ok := r.editions[k]
+	r.mu.Unlock()
+	if ok {
+		return ev, nil
+	}
+	n, err := renderNote(r.md, r.policy, r.opts.NoteUnsafeHTML, ed.Note, 72)
+	if err != nil {
+		return nil, err
+	}
+	ev = &editionView{
+		Edition: Edition{
+			ID:       ed.ID,
+			Cadence:  ed.Cadence,
+			Subject:  oneLine(ed.Subject),
+			Overview: oneLine(ed.Overview),
+			Created:  ed.Created,
+			Items:    make([]Item, len(ed.Items)),
+		},
+		note: n,
+	}
+	for i, it := range ed.Items {
+		ev.Edition.Items[i] = newItem(it)
+	}
+	ev.groups = group(ev.Edition.Items, r.opts.GroupBy)
+	created := ed.Created
+	if created.IsZero() {
+		created = r.opts.Now()
+	}
+	ev.date = created.Format(dateLayout)
+	if r.opts.BaseURL != "" && ed.ID != "" {
+		ev.archiveURL = safeURL(r.opts.BaseURL + "/archive/" + ed.ID)
+	}
+	r.mu.Lock()
+	if len(r.editions) >= maxCached {
+		clear(r.editions)
+	}
+	r.seq++
+	ev.seq = r.seq
+	r.editions[k] = ev
+	r.mu.Unlock()
+	return ev, nil
+}
