@@ -115,16 +115,26 @@ func newMsg(m *digest.Message, o *buildOptions) (*gomail.Msg, error) {
 	}
 	msg.SetGenHeader(gomail.HeaderPrecedence, "bulk")
 
+	// The writer forms stream the strings; the String forms copy each
+	// into a buffer first.
 	switch {
 	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(m.Text))
+		msg.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(m.HTML))
 	case m.Text != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(m.Text))
 	default:
-		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+		msg.SetBodyWriter(gomail.TypeTextHTML, stringWriter(m.HTML))
 	}
 	return msg, nil
+}
+
+// stringWriter returns a go-mail body function that writes s.
+func stringWriter(s string) func(io.Writer) (int64, error) {
+	return func(w io.Writer) (int64, error) {
+		n, err := io.WriteString(w, s)
+		return int64(n), err
+	}
 }
 
 // envelopeFrom returns the bare address of m.From for MAIL FROM.

@@ -544,3 +544,31 @@ func BenchmarkSMTPSend1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSMTPSend4Conns sends 1,000 messages per iteration over four
+// Conns at once, as a pool of four workers does, and reports messages/s.
+func BenchmarkSMTPSend4Conns(b *testing.B) {
+	srv := mailertest.NewServer(b)
+	conns := make([]digest.Conn, 4)
+	for i := range conns {
+		conns[i] = open(b, SMTPConfig{URL: srv.URL()})
+	}
+	m := testMessage("ana@example.org")
+	b.ReportAllocs()
+	start := time.Now()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Go(func() {
+				for range 250 {
+					if _, err := c.Send(context.Background(), m); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(b.N*1000)/time.Since(start).Seconds(), "msgs/s")
+}
