@@ -56,6 +56,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/digest-newsletter/digest/digest"
 )
@@ -314,6 +315,18 @@ func (p *parser) readHeader(rec []string) error {
 	return nil
 }
 
+// oneLine returns s with every run of white space made one space.
+func oneLine(s string) string {
+	prev := ' '
+	for _, r := range s {
+		if unicode.IsSpace(r) && (r != ' ' || prev == ' ') {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prev = r
+	}
+	return s
+}
+
 // blank reports whether a row has nothing but spaces in it.
 func blank(rec []string) bool {
 	for _, f := range rec {
@@ -351,7 +364,7 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 			sub.Email = f
 		case colName:
 			// A name ends up in the To header: no line breaks.
-			sub.Name = strings.Join(strings.Fields(f), " ")
+			sub.Name = oneLine(f)
 		case colStatus:
 			s := strings.ToLower(f)
 			switch s {
