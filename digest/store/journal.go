@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,15 +10,29 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-const recordSQL = `
-INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (edition, channel, email) DO UPDATE SET
+// recordChunks are the row counts of the prepared journal UPSERTs, largest
+// first: Record writes a batch in as few statements as these sizes allow,
+// since each statement execution costs far more than each row.
+var recordChunks = [...]int{64, 8, 1}
+
+// recordSQL returns the journal UPSERT of n rows.
+func recordSQL(n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (edition, channel, email) DO UPDATE SET
 	status = excluded.status,
 	message_id = excluded.message_id,
 	reply = excluded.reply,
 	attempts = excluded.attempts,
-	updated = excluded.updated`
+	updated = excluded.updated`)
+	return b.String()
+}
 
 // Record inserts or replaces these journal rows in one durable
 // transaction: when it returns nil every row is on disk, and when it
@@ -32,22 +47,55 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
+	for i, d := range ds {
+		if err := checkDelivery(d); err != nil {
+			return fmt.Errorf("record row %d (%s %s %s): %w", i+1, d.Edition, d.Channel, d.Email, err)
+		}
+	}
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
 	defer tx.Rollback()
-	st := tx.StmtContext(ctx, s.record)
-	for _, d := range ds {
-		if _, err := st.ExecContext(ctx, d.Edition, d.Channel, strings.ToLower(d.Email), string(d.Status),
-			d.MessageID, d.Reply, d.Attempts, formatTime(d.Updated)); err != nil {
-			return fmt.Errorf("record %s %s %s: %w", d.Edition, d.Channel, d.Email, err)
+	args := make([]any, 0, 8*recordChunks[0])
+	for i, size := range recordChunks {
+		if len(ds) < size {
+			continue
+		}
+		st := tx.StmtContext(ctx, s.record[i])
+		for len(ds) >= size {
+			args = args[:0]
+			for _, d := range ds[:size] {
+				args = append(args, d.Edition, d.Channel, strings.ToLower(d.Email), string(d.Status),
+					d.MessageID, d.Reply, d.Attempts, formatTime(d.Updated))
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("record: %w", err)
+			}
+			ds = ds[size:]
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record: %w", err)
 	}
 	return nil
+}
+
+// checkDelivery reports what makes d unfit for the journal, if anything.
+func checkDelivery(d digest.Delivery) error {
+	switch {
+	case d.Edition == "":
+		return errors.New("no edition")
+	case d.Channel == "":
+		return errors.New("no channel")
+	case d.Email == "":
+		return errors.New("no address")
+	}
+	switch d.Status {
+	case digest.Pending, digest.Sending, digest.Sent, digest.Failed, digest.Deferred:
+		return nil
+	}
+	return fmt.Errorf("unknown status %q", d.Status)
 }
 
 // Deliveries returns the journal rows of one edition and channel for these

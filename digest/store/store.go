@@ -56,7 +56,7 @@ type Store struct {
 	w    *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
 	r    *sql.DB // query_only connections
 
-	record *sql.Stmt // the journal UPSERT, prepared on w
+	record [len(recordChunks)]*sql.Stmt // the journal UPSERTs, prepared on w
 }
 
 // Open opens the state file at path, creating it and its directory's file
@@ -90,10 +90,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open state %s: %w", abs, err)
 	}
-	s.record, err = s.w.PrepareContext(ctx, recordSQL)
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open state %s: prepare: %w", abs, err)
+	for i, n := range recordChunks {
+		if s.record[i], err = s.w.PrepareContext(ctx, recordSQL(n)); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open state %s: prepare: %w", abs, err)
+		}
 	}
 	return s, nil
 }
@@ -163,8 +164,10 @@ func (s *Store) Path() string { return s.path }
 // the Store before closing it.
 func (s *Store) Close() error {
 	var errs []error
-	if s.record != nil {
-		errs = append(errs, s.record.Close())
+	for _, st := range s.record {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())

@@ -366,40 +366,92 @@ func TestDeliveriesBatches(t *testing.T) {
 	}
 }
 
-func TestRecordAllOrNothing(t *testing.T) {
+func TestRecordRefusesBadRows(t *testing.T) {
 	tests := []struct {
 		name string
 		bad  digest.Delivery
+		want string
 	}{
-		{"unknown status", delivery("e1", "bad@example.com", "delivered")},
-		{"empty address", delivery("e1", "", digest.Sent)},
+		{"unknown status", delivery("e1", "bad@example.com", "delivered"), `record row 3 (e1 smtp bad@example.com): unknown status "delivered"`},
+		{"empty address", delivery("e1", "", digest.Sent), "record row 3 (e1 smtp ): no address"},
+		{"no edition", delivery("", "bad@example.com", digest.Sent), "record row 3 ( smtp bad@example.com): no edition"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := openTemp(t)
 			ctx := t.Context()
-			before := delivery("e1", "a@example.com", digest.Sending)
-			if err := s.Record(ctx, []digest.Delivery{before}); err != nil {
-				t.Fatal(err)
-			}
 			batch := []digest.Delivery{
-				delivery("e1", "a@example.com", digest.Sent), // an update
-				delivery("e1", "b@example.com", digest.Sent), // an insert
+				delivery("e1", "a@example.com", digest.Sent),
+				delivery("e1", "b@example.com", digest.Sent),
 				tt.bad,
-				delivery("e1", "c@example.com", digest.Sent),
 			}
-			if err := s.Record(ctx, batch); err == nil {
-				t.Fatal("Record of a batch with a bad row: err = nil, want an error")
+			err := s.Record(ctx, batch)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Record: err = %v, want %s", err, tt.want)
 			}
-			got, err := s.Deliveries(ctx, "e1", "smtp", []string{"a@example.com", "b@example.com", "c@example.com", "bad@example.com"})
+			got, err := s.Deliveries(ctx, "e1", "smtp", []string{"a@example.com", "b@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]digest.Delivery{"a@example.com": before}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("journal after a failed Record (-want +got):\n%s", diff)
+			if len(got) != 0 {
+				t.Errorf("journal after a refused Record = %v, want empty", got)
 			}
 		})
+	}
+}
+
+// TestRecordAllOrNothing makes SQLite itself fail a Record after it has
+// written part of the batch, and checks that none of the batch remains.
+func TestRecordAllOrNothing(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	// The write pool holds one connection, so a TEMP trigger applies to
+	// every Record.
+	if _, err := s.w.ExecContext(ctx, `
+		CREATE TEMP TRIGGER boom BEFORE INSERT ON journal
+		WHEN NEW.email = 'boom@example.com'
+		BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+		t.Fatal(err)
+	}
+	before := delivery("e1", "u0@example.com", digest.Sending)
+	if err := s.Record(ctx, []digest.Delivery{before}); err != nil {
+		t.Fatal(err)
+	}
+	// 100 rows: the first 64 (one of them an update) go in one statement
+	// before the failing row's statement runs.
+	var batch []digest.Delivery
+	var emails []string
+	for i := range 100 {
+		e := fmt.Sprintf("u%d@example.com", i)
+		if i == 90 {
+			e = "boom@example.com"
+		}
+		batch = append(batch, delivery("e1", e, digest.Sent))
+		emails = append(emails, e)
+	}
+	err := s.Record(ctx, batch)
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("Record: err = %v, want the trigger's boom", err)
+	}
+	got, err := s.Deliveries(ctx, "e1", "smtp", emails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]digest.Delivery{"u0@example.com": before}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("journal after a failed Record (-want +got):\n%s", diff)
+	}
+	// The next Record works.
+	batch[90].Email = "u90@example.com"
+	if err := s.Record(ctx, batch); err != nil {
+		t.Fatalf("Record after a failed one: %v", err)
+	}
+	c, err := s.Counts(ctx, "e1", "smtp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[digest.Sent] != 100 {
+		t.Errorf("sent rows = %d, want 100", c[digest.Sent])
 	}
 }
 
