@@ -2,7 +2,9 @@ package source
 
 import (
 	"context"
+	"net/netip"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -44,4 +46,13 @@ func (c *memCache) FirstSeen(_ context.Context, id string, now time.Time) (time.
 	}
 	c.first[id] = now
 	return now, nil
+}
+
+func mustAddr(t *testing.T, s string) netip.Addr {
+	t.Helper()
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -239,7 +239,7 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 	case spec.Kind == KindMarkdown || (spec.Path != "" && (isDir(spec.Path) || isMarkdown(spec.Path))):
 		entries, bad, err = readMarkdown(ctx, spec.Path, c.cfg.Location)
 		if name == "" {
-			name = filepath.Base(spec.Path)
+			name = filepath.Base(filepath.FromSlash(spec.Location))
 		}
 		srcURL = spec.Location
 	default:

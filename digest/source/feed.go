@@ -72,11 +72,10 @@ func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
 		e := entry{}
 		e.Title = plainTitle(it.Title)
 		e.URL = itemLink(site, it)
-		content := it.Content
-		if strings.TrimSpace(extract.Fragment(content)) == "" {
-			content = it.Description
+		e.Text = extract.Fragment(it.Content)
+		if strings.TrimSpace(e.Text) == "" {
+			e.Text = extract.Fragment(it.Description)
 		}
-		e.Text = extract.Fragment(content)
 		if e.Title == "" {
 			e.Title = firstWords(e.Text, 12)
 		}
