@@ -53,6 +53,9 @@ type Dispatcher struct {
 	// Batch is the number of journal rows claimed or recorded in one
 	// transaction (default 256).
 	Batch int
+	// Flight, if set, logs each delivery between journal commits, so a
+	// crash leaves unknown only the messages truly in flight.
+	Flight FlightLog
 	// Progress, if set, is called from one goroutine after each batch of
 	// results is recorded, with the running report.
 	Progress func(r *Report)
@@ -112,6 +115,10 @@ func (d *Dispatcher) Deliver(ctx context.Context, eds Editions) (*Report, error)
 	go func() { wg.Wait(); close(results) }()
 
 	recordErr := run.record(sendCtx, results, r)
+	if d.Flight != nil && recordErr == nil {
+		// Every result is in the journal: the log has done its work.
+		recordErr = d.Flight.Close()
+	}
 	r.merge(&feedCounts)
 	if run.stopReason.Load() != nil {
 		r.Stopped = *run.stopReason.Load()
@@ -346,6 +353,11 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 		writes = append(writes, row)
 	}
 	if len(writes) > 0 {
+		if d.Flight != nil {
+			if err := d.Flight.Claimed(writes); err != nil {
+				return fmt.Errorf("flight log: %w", err)
+			}
+		}
 		if err := d.Store.Record(ctx, writes); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
@@ -407,11 +419,17 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job)
 			*conn = c
 		}
 		row.Attempts++
+		if d.Flight != nil {
+			if err := d.Flight.Attempting(row); err != nil {
+				run.stop("the flight log could not be written: " + err.Error())
+				break
+			}
+		}
 		reply, err := (*conn).Send(sendCtx, msg)
 		if err == nil {
 			run.failures.Store(0)
 			row.Status, row.Reply, row.Updated = Sent, reply, d.now()
-			return result{row: row}
+			return run.finished(result{row: row})
 		}
 		lastErr = err
 		var se *SendError
@@ -420,10 +438,10 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job)
 			(*conn).Close()
 			*conn = nil
 			row.Status, row.Reply, row.Updated = Sending, "unknown: "+err.Error(), d.now()
-			return run.failed(result{row: row, problem: true})
+			return run.failed(run.finished(result{row: row, problem: true}))
 		case errors.As(err, &se) && se.Permanent:
 			row.Status, row.Reply, row.Updated = Failed, se.Error(), d.now()
-			return run.failed(result{row: row, problem: true})
+			return run.failed(run.finished(result{row: row, problem: true}))
 		case errors.As(err, &se):
 			if se.Code == 421 { // the server is closing the connection
 				(*conn).Close()
@@ -439,7 +457,17 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job)
 		return result{row: row}
 	}
 	row.Status, row.Reply, row.Updated = Deferred, lastErr.Error(), d.now()
-	return run.failed(result{row: row, problem: true})
+	return run.failed(run.finished(result{row: row, problem: true}))
+}
+
+// finished notes a result in the flight log before it reaches the journal.
+func (run *dispatchRun) finished(r result) result {
+	if run.d.Flight != nil {
+		if err := run.d.Flight.Finished(r.row); err != nil {
+			run.stop("the flight log could not be written: " + err.Error())
+		}
+	}
+	return r
 }
 
 // failed counts a consecutive failure and stops the run after MaxFailures.
@@ -560,4 +588,24 @@ func (r *Report) merge(c *Report) {
 	for _, p := range c.Problems {
 		r.addProblem(p)
 	}
+}
+
+// SendOne renders the edition for sub and sends it over a connection of its
+// own, without the journal: a test send. Its Message-ID differs from the
+// real delivery's, so the test message is never mistaken for it.
+func (d *Dispatcher) SendOne(ctx context.Context, ed *Edition, sub Subscriber) (string, error) {
+	d.defaults()
+	content, err := d.Renderer.Render(ed, sub)
+	if err != nil {
+		return "", fmt.Errorf("render: %w", err)
+	}
+	run := &dispatchRun{d: d, domain: senderDomain(d.From)}
+	id := MessageID(fmt.Sprintf("test-%s-%d", ed.ID, d.now().UnixNano()), sub.Email, run.domain)
+	msg := run.message(job{sub: sub, ed: ed, row: Delivery{MessageID: id}}, content)
+	conn, err := d.Transport.Open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return conn.Send(ctx, msg)
 }

@@ -28,7 +28,13 @@ type Editor struct {
 	Note string
 	// Workers bounds the articles summarized at once (default 4).
 	Workers int
+	// Strict makes any failing source an error (ErrSourcesFailed), found
+	// before the edition is frozen.
+	Strict bool
 }
+
+// ErrSourcesFailed is returned by a Strict Editor when a source failed.
+var ErrSourcesFailed = errors.New("digest: sources failed")
 
 // EditionID returns the ID of the daily edition for the time t: the local
 // date in loc.
@@ -68,6 +74,9 @@ func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared
 	for _, f := range col.Failures {
 		e.logger().Warn("source failed", "source", f.Source, "err", f.Err)
 	}
+	if e.Strict && len(col.Failures) > 0 {
+		return &Prepared{Failures: col.Failures}, fmt.Errorf("%w: %d of them (strict)", ErrSourcesFailed, len(col.Failures))
+	}
 	items, err := e.Select.Apply(ctx, e.Store, col.Articles, e.now())
 	if err != nil {
 		return nil, err
@@ -83,7 +92,9 @@ func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared
 	if e.Overview != nil {
 		ed.Overview = e.Overview(items)
 	}
-	if !dryRun {
+	// An edition with nothing new is not frozen: a later run the same day
+	// may find articles.
+	if !dryRun && len(items) > 0 {
 		if err := e.Store.Freeze(ctx, ed); err != nil {
 			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
 		}
@@ -123,7 +134,7 @@ func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Pr
 	if e.Overview != nil {
 		ed.Overview = e.Overview(items)
 	}
-	if !dryRun {
+	if !dryRun && len(items) > 0 {
 		if err := e.Store.Freeze(ctx, ed); err != nil {
 			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
 		}

@@ -58,3 +58,16 @@ type SubscriberList interface {
 type Limiter interface {
 	Wait(ctx context.Context) error
 }
+
+// A FlightLog notes each delivery's progress between the journal's batched
+// commits, cheaply enough to write per message: the claims, each attempt
+// as it starts, and each result. After a crash it tells the journal which
+// claimed deliveries were never attempted (pending again) and which
+// finished (recorded), so only messages truly in flight stay unknown.
+type FlightLog interface {
+	Claimed(ds []Delivery) error
+	Attempting(d Delivery) error
+	Finished(d Delivery) error
+	// Close ends the log once every result is in the journal.
+	Close() error
+}

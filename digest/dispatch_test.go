@@ -1,0 +1,440 @@
+package digest_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/mailer"
+	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
+	"github.com/digest-newsletter/digest/digest/render"
+	"github.com/digest-newsletter/digest/digest/store"
+	"github.com/digest-newsletter/digest/digest/subscriber"
+)
+
+var testNow = time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC)
+
+// fixture is one newsletter: a state, a frozen edition, a subscriber list
+// and an SMTP server on loopback.
+type fixture struct {
+	t      *testing.T
+	st     *store.Store
+	srv    *mailertest.Server
+	ed     *digest.Edition
+	list   string
+	emails []string
+}
+
+func newFixture(t *testing.T, n int, opts ...mailertest.Option) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "digest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ed := &digest.Edition{
+		ID: "2026-11-29", Cadence: digest.CadenceDaily, Created: testNow,
+		Items: []digest.Item{
+			{Article: digest.Article{ID: "https://example.com/a", URL: "https://example.com/a", Title: "Tides of the Thames", Source: "River News", Published: testNow.Add(-time.Hour), Tags: []string{"rivers"}}, Blurb: []string{"The river rose."}},
+			{Article: digest.Article{ID: "https://example.com/b", URL: "https://example.com/b", Title: "Sourdough at altitude", Source: "Bread Blog", Published: testNow.Add(-2 * time.Hour), Tags: []string{"baking"}}, Blurb: []string{"Bake longer."}},
+		},
+	}
+	if err := st.Freeze(context.Background(), ed); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, st: st, srv: mailertest.NewServer(t, opts...), ed: ed, list: filepath.Join(dir, "subscribers.csv")}
+	var csv strings.Builder
+	csv.WriteString("email,name,topics,cadence\n")
+	for i := 1; i <= n; i++ {
+		email := fmt.Sprintf("reader%02d@example.com", i)
+		f.emails = append(f.emails, email)
+		fmt.Fprintf(&csv, "%s,Reader %d,,\n", email, i)
+	}
+	f.writeList(csv.String())
+	return f
+}
+
+func (f *fixture) writeList(csv string) {
+	if err := os.WriteFile(f.list, []byte(csv), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) dispatcher() *digest.Dispatcher {
+	f.t.Helper()
+	r, err := render.New(render.Options{Name: "Test Digest", Now: func() time.Time { return testNow }})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	tr, err := mailer.NewSMTP(mailer.SMTPConfig{URL: f.srv.URL(), Timeout: 2 * time.Second, PerConn: 100})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &digest.Dispatcher{
+		Store: f.st, Renderer: r, Transport: tr,
+		Subscribers: &subscriber.File{Path: f.list},
+		Now:         func() time.Time { return testNow },
+		From:        "Test Digest <news@example.org>",
+		ListID:      "Test Digest <test.example.org>",
+		Workers:     2,
+		Attempts:    3,
+		Backoff:     func(int) time.Duration { return time.Millisecond },
+		MaxFailures: 50,
+	}
+}
+
+func (f *fixture) deliver(d *digest.Dispatcher) *digest.Report {
+	f.t.Helper()
+	rep, err := d.Deliver(context.Background(), digest.Editions{Daily: f.ed})
+	if err != nil {
+		f.t.Fatalf("Deliver: %v", err)
+	}
+	return rep
+}
+
+// received counts the messages the server accepted per recipient.
+func (f *fixture) received() map[string]int {
+	n := map[string]int{}
+	for _, m := range f.srv.Messages() {
+		if len(m.To) != 1 {
+			f.t.Errorf("a message had %d recipients, want 1", len(m.To))
+		}
+		for _, to := range m.To {
+			n[to]++
+		}
+	}
+	return n
+}
+
+func (f *fixture) journal() map[string]digest.Delivery {
+	rows, err := f.st.Deliveries(context.Background(), f.ed.ID, "smtp", f.emails)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rows
+}
+
+// exactlyOnce fails unless every address but the excepted ones received
+// exactly one message, and the excepted ones none.
+func (f *fixture) exactlyOnce(except ...string) {
+	f.t.Helper()
+	got := f.received()
+	for _, e := range f.emails {
+		want := 1
+		for _, x := range except {
+			if x == e {
+				want = 0
+			}
+		}
+		if got[e] != want {
+			f.t.Errorf("%s received %d messages, want %d", e, got[e], want)
+		}
+	}
+}
+
+func TestDeliverOncePerSubscriber(t *testing.T) {
+	f := newFixture(t, 5)
+	rep := f.deliver(f.dispatcher())
+	if rep.Sent != 5 || !rep.Complete() {
+		t.Fatalf("report: %s; want 5 sent and complete", rep.Summary())
+	}
+	f.exactlyOnce()
+	for _, m := range f.srv.Messages() {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := m.To[0]
+		if got := msg.Header.Get("To"); !strings.Contains(got, to) {
+			t.Errorf("To = %q, want %s", got, to)
+		}
+		wantID := "<" + digest.MessageID(f.ed.ID, to, "example.org") + ">"
+		if got := msg.Header.Get("Message-Id"); got != wantID {
+			t.Errorf("Message-ID = %q, want %q", got, wantID)
+		}
+		body := string(m.Data)
+		ti, hi := strings.Index(body, "text/plain"), strings.Index(body, "text/html")
+		if ti < 0 || hi < 0 || ti > hi {
+			t.Errorf("message to %s: text/plain at %d, text/html at %d; want text first", to, ti, hi)
+		}
+		if !strings.Contains(body, "Tides of the Thames") {
+			t.Errorf("message to %s lacks the first item's title", to)
+		}
+	}
+	for email, row := range f.journal() {
+		if row.Status != digest.Sent || row.MessageID == "" || !strings.HasPrefix(row.Reply, "250") {
+			t.Errorf("journal %s = %+v, want sent with a Message-ID and the 250 reply", email, row)
+		}
+	}
+
+	// The same edition again: nothing is sent.
+	rep = f.deliver(f.dispatcher())
+	if rep.Sent != 0 || rep.AlreadySent != 5 {
+		t.Errorf("second run: %s; want 0 sent, 5 already sent", rep.Summary())
+	}
+	f.exactlyOnce()
+}
+
+func reply(code int) error { return mailertest.Reply(code, "test reply") }
+
+func TestDeliverFaults(t *testing.T) {
+	const bob = "reader02@example.com"
+	tests := []struct {
+		name  string
+		fault mailertest.Fault
+		// after the first run
+		status  digest.DeliveryStatus // bob's journal status
+		inReply string
+		// after a second run with the fault cleared
+		bobGets int
+	}{
+		{"550 at RCPT fails for good", func(stage, rcpt string, n int) error {
+			if stage == mailertest.StageRcpt && rcpt == bob {
+				return reply(550)
+			}
+			return nil
+		}, digest.Failed, "550", 0},
+		{"554 at DATA fails for good", func(stage, rcpt string, n int) error {
+			if stage == mailertest.StageData && rcpt == bob {
+				return reply(554)
+			}
+			return nil
+		}, digest.Failed, "554", 0},
+		{"451 at RCPT every time is deferred, then sent by the next run", func(stage, rcpt string, n int) error {
+			if stage == mailertest.StageRcpt && rcpt == bob {
+				return reply(451)
+			}
+			return nil
+		}, digest.Deferred, "451", 1},
+		{"452 at DATA every time is deferred, then sent by the next run", func(stage, rcpt string, n int) error {
+			if stage == mailertest.StageData && rcpt == bob {
+				return reply(452)
+			}
+			return nil
+		}, digest.Deferred, "452", 1},
+		{"421 at MAIL every time is deferred, then sent by the next run", func(stage, rcpt string, n int) error {
+			if stage == mailertest.StageMail {
+				return nil
+			}
+			if stage == mailertest.StageRcpt && rcpt == bob {
+				return reply(421)
+			}
+			return nil
+		}, digest.Deferred, "421", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 4, mailertest.WithFault(tt.fault))
+			rep := f.deliver(f.dispatcher())
+			row := f.journal()[bob]
+			if row.Status != tt.status || !strings.Contains(row.Reply, tt.inReply) {
+				t.Fatalf("bob's journal row = %s %q, want %s with %q (report: %s)", row.Status, row.Reply, tt.status, tt.inReply, rep.Summary())
+			}
+			if rep.Sent != 3 || rep.Complete() {
+				t.Errorf("report %s; want 3 sent and incomplete", rep.Summary())
+			}
+			f.srv.SetFault(nil)
+			f.deliver(f.dispatcher())
+			if tt.bobGets == 1 {
+				f.exactlyOnce()
+			} else {
+				f.exactlyOnce(bob)
+			}
+		})
+	}
+}
+
+func TestDeliverRetriesWithinTheRun(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(fails *atomic.Int32) mailertest.Fault
+	}{
+		{"451 at RCPT twice", func(fails *atomic.Int32) mailertest.Fault {
+			return func(stage, rcpt string, n int) error {
+				if stage == mailertest.StageRcpt && rcpt == "reader01@example.com" && fails.Add(1) <= 2 {
+					return reply(451)
+				}
+				return nil
+			}
+		}},
+		{"421 at MAIL closes the connection once", func(fails *atomic.Int32) mailertest.Fault {
+			return func(stage, rcpt string, n int) error {
+				if stage == mailertest.StageMail && fails.Add(1) == 1 {
+					return reply(421)
+				}
+				return nil
+			}
+		}},
+		{"connection dropped at MAIL", func(fails *atomic.Int32) mailertest.Fault {
+			return func(stage, rcpt string, n int) error {
+				if stage == mailertest.StageMail && fails.Add(1) == 1 {
+					return mailertest.ErrDrop
+				}
+				return nil
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fails atomic.Int32
+			f := newFixture(t, 4, mailertest.WithFault(tt.fault(&fails)))
+			rep := f.deliver(f.dispatcher())
+			if rep.Sent != 4 || !rep.Complete() {
+				t.Errorf("report %s; want all 4 sent", rep.Summary())
+			}
+			f.exactlyOnce()
+		})
+	}
+}
+
+func TestDeliverStallTimesOut(t *testing.T) {
+	var stalled atomic.Bool
+	f := newFixture(t, 3, mailertest.WithFault(func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageRcpt && rcpt == "reader01@example.com" && stalled.CompareAndSwap(false, true) {
+			return mailertest.Stall(5 * time.Second)
+		}
+		return nil
+	}))
+	d := f.dispatcher()
+	tr, _ := mailer.NewSMTP(mailer.SMTPConfig{URL: f.srv.URL(), Timeout: 300 * time.Millisecond, PerConn: 100})
+	d.Transport = tr
+	start := time.Now()
+	rep := f.deliver(d)
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("a stalled server held the run for %s; the command timeout is 300ms", took)
+	}
+	if rep.Sent != 3 {
+		t.Errorf("report %s; want 3 sent (the stalled message retried on a new connection)", rep.Summary())
+	}
+	f.exactlyOnce()
+}
+
+func TestDeliverStopsAfterConsecutiveFailures(t *testing.T) {
+	f := newFixture(t, 30, mailertest.WithFault(func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageMail {
+			return reply(421)
+		}
+		return nil
+	}))
+	d := f.dispatcher()
+	d.MaxFailures = 3
+	d.Attempts = 1
+	d.Workers = 1
+	rep := f.deliver(d)
+	if rep.Stopped == "" || rep.Pending == 0 || rep.Sent != 0 {
+		t.Fatalf("report %s, stopped %q; want a stop with the rest pending", rep.Summary(), rep.Stopped)
+	}
+	if rep.Deferred+rep.Pending != 30 {
+		t.Errorf("deferred %d + pending %d != 30: somebody was lost", rep.Deferred, rep.Pending)
+	}
+	// The server recovers: the next run delivers to everybody once.
+	f.srv.SetFault(nil)
+	rep = f.deliver(f.dispatcher())
+	if rep.Sent != 30 {
+		t.Errorf("rerun: %s; want 30 sent", rep.Summary())
+	}
+	f.exactlyOnce()
+}
+
+func TestDeliverInterruptedLeavesTheRestPending(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := newFixture(t, 40, mailertest.WithFault(func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageData && n == 5 {
+			cancel() // SIGINT arrives while the fifth message is in flight
+		}
+		return nil
+	}))
+	d := f.dispatcher()
+	d.Workers = 1
+	rep, err := d.Deliver(ctx, digest.Editions{Daily: f.ed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Stopped != "interrupted" || rep.Sent < 5 || rep.Sent == 40 || rep.Unknown != 0 {
+		t.Fatalf("interrupted run: %s (stopped %q); want some sent, the rest pending, none unknown", rep.Summary(), rep.Stopped)
+	}
+	if rep.Sent+rep.Pending != 40 {
+		t.Errorf("sent %d + pending %d != 40", rep.Sent, rep.Pending)
+	}
+	rep = f.deliver(f.dispatcher())
+	f.exactlyOnce()
+}
+
+func TestDeliverUnknownIsNotResent(t *testing.T) {
+	f := newFixture(t, 3)
+	ctx := context.Background()
+	carol := "reader03@example.com"
+	// A crashed run left carol in sending.
+	if err := f.st.Record(ctx, []digest.Delivery{{Edition: f.ed.ID, Channel: "smtp", Email: carol, Status: digest.Sending, Updated: testNow}}); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.deliver(f.dispatcher())
+	if rep.Unknown != 1 || rep.Sent != 2 {
+		t.Fatalf("report %s; want 2 sent and 1 unknown", rep.Summary())
+	}
+	f.exactlyOnce(carol)
+	d := f.dispatcher()
+	d.ResendUnknown = true
+	rep = f.deliver(d)
+	if rep.Sent != 1 {
+		t.Fatalf("--resend-unknown: %s; want 1 sent", rep.Summary())
+	}
+	f.exactlyOnce()
+}
+
+func TestDeliverSkipsAndFilters(t *testing.T) {
+	f := newFixture(t, 0)
+	f.writeList("email,name,status,topics,cadence\n" +
+		"ann@example.com,Ann,,,\n" +
+		"bob@example.com,Bob,unsubscribed,,\n" +
+		"cat@example.com,Cat,,baking,\n" +
+		"dan@example.com,Dan,,chess,\n" +
+		"eve@example.com,Eve,,,weekly\n" +
+		"fay@example.com,Fay,,,\n" +
+		"not-an-address,Nobody,,,\n")
+	f.emails = []string{"ann@example.com", "cat@example.com", "fay@example.com"}
+	if err := f.st.Suppress(context.Background(), "fay@example.com", "one-click", testNow); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.deliver(f.dispatcher())
+	want := digest.Report{Sent: 2, Skipped: 2, Empty: 1, NotToday: 1, Invalid: 1}
+	got := digest.Report{Sent: rep.Sent, Skipped: rep.Skipped, Empty: rep.Empty, NotToday: rep.NotToday, Invalid: rep.Invalid}
+	if got.Sent != want.Sent || got.Skipped != want.Skipped || got.Empty != want.Empty || got.NotToday != want.NotToday || got.Invalid != want.Invalid {
+		t.Errorf("counts: sent %d skipped %d empty %d not-today %d invalid %d; want %d %d %d %d %d",
+			got.Sent, got.Skipped, got.Empty, got.NotToday, got.Invalid, want.Sent, want.Skipped, want.Empty, want.NotToday, want.Invalid)
+	}
+	f.exactlyOnce("fay@example.com")
+	for _, m := range f.srv.Messages() {
+		body := string(m.Data)
+		if m.To[0] == "cat@example.com" && (strings.Contains(body, "Tides of the Thames") || !strings.Contains(body, "Sourdough")) {
+			t.Errorf("cat (topics: baking) got the wrong items")
+		}
+	}
+}
+
+func TestDeferredGivenUpWhenTheEditionIsOld(t *testing.T) {
+	f := newFixture(t, 2)
+	ctx := context.Background()
+	if err := f.st.Record(ctx, []digest.Delivery{{Edition: f.ed.ID, Channel: "smtp", Email: "reader01@example.com", Status: digest.Deferred, Reply: "451 try later", Updated: testNow}}); err != nil {
+		t.Fatal(err)
+	}
+	d := f.dispatcher()
+	d.Now = func() time.Time { return testNow.Add(72 * time.Hour) }
+	rep := f.deliver(d)
+	if rep.Failed != 1 || rep.Sent != 1 {
+		t.Fatalf("report %s; want the stale deferral failed and the other sent", rep.Summary())
+	}
+	if row := f.journal()["reader01@example.com"]; row.Status != digest.Failed || !strings.Contains(row.Reply, "451 try later") {
+		t.Errorf("journal row %+v, want failed keeping the last reply", row)
+	}
+	f.exactlyOnce("reader01@example.com")
+}
