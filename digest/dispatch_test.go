@@ -438,3 +438,26 @@ func TestDeferredGivenUpWhenTheEditionIsOld(t *testing.T) {
 	}
 	f.exactlyOnce("reader01@example.com")
 }
+
+func TestDeliverLostReplyIsUnknownNotResent(t *testing.T) {
+	const ann = "reader01@example.com"
+	var lost atomic.Bool
+	f := newFixture(t, 3, mailertest.WithFault(func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageData && rcpt == ann && lost.CompareAndSwap(false, true) {
+			return mailertest.ErrLostReply // queued, then the connection died before "250"
+		}
+		return nil
+	}))
+	rep := f.deliver(f.dispatcher())
+	if rep.Unknown != 1 || rep.Sent != 2 {
+		t.Fatalf("report %s; want 2 sent, 1 unknown", rep.Summary())
+	}
+	if row := f.journal()[ann]; row.Status != digest.Sending {
+		t.Errorf("journal row %s, want sending (unknown)", row.Status)
+	}
+	rep = f.deliver(f.dispatcher())
+	if rep.Sent != 0 || rep.Unknown != 1 {
+		t.Errorf("rerun: %s; want nothing sent and the unknown reported", rep.Summary())
+	}
+	f.exactlyOnce() // ann has her one message: the server kept it
+}

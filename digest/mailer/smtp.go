@@ -400,6 +400,13 @@ func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, 
 		return "", "data", err
 	}
 	if err := w.Close(); err != nil {
+		// The final dot went out, or may have, and no reply came back:
+		// the server may have queued the message. Retrying could mail
+		// the subscriber twice, so the caller must not.
+		var te *textproto.Error
+		if !errors.As(err, &te) {
+			return "", "data", fmt.Errorf("%w: %w", digest.ErrMaybeDelivered, err)
+		}
 		return "", "data", err
 	}
 	resp := ""

@@ -56,6 +56,11 @@ type Fault func(stage, rcpt string, n int) error
 // the client sees the connection drop mid-DATA.
 var ErrDrop = errors.New("mailertest: drop connection")
 
+// ErrLostReply, returned by a Fault at DATA, makes the server accept and
+// keep the message, then close the connection before replying: the client
+// cannot know the message arrived.
+var ErrLostReply = errors.New("mailertest: drop connection before the reply")
+
 // A Received is one message the server accepted.
 type Received struct {
 	From string
@@ -386,6 +391,13 @@ func (ss *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
+	}
+	if errors.Is(fault, ErrLostReply) {
+		s.mu.Lock()
+		s.msgs = append(s.msgs, Received{From: ss.from, To: append([]string(nil), ss.to...), Data: data})
+		s.mu.Unlock()
+		_ = ss.c.Close()
+		return fault
 	}
 	if err := s.answer(ss.c, fault); err != nil {
 		return err
