@@ -59,12 +59,17 @@ type Store struct {
 	record [len(recordChunks)]*sql.Stmt // the journal UPSERTs, prepared on w
 }
 
-// Open opens the state file at path, creating it and its directory's file
-// if needed, and brings its schema up to date. It fails if the file was
-// written by a newer digest with a schema this one does not know.
+// Open opens the state file at path, creating it and its directory if
+// needed, and brings its schema up to date. A new file (and its WAL) is
+// readable by its owner only: it holds subscribers' addresses. Open fails
+// if the file was written by a newer digest with a schema this one does
+// not know.
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
+		return nil, fmt.Errorf("open state: %w", err)
+	}
+	if err := create(abs); err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
 	s := &Store{path: abs}
@@ -141,6 +146,23 @@ func openReader(abs, mode string) (*sql.DB, error) {
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
+}
+
+// create makes the directory of path and an empty file at path, private
+// to the owner, unless the file exists. SQLite gives the WAL and shared
+// memory files the same permissions as the database file.
+func create(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // dsn builds a file: URI for the driver, so that a path holding '?' or '#'

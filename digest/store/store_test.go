@@ -788,3 +788,25 @@ func TestConcurrentRecord(t *testing.T) {
 		t.Errorf("sent rows = %d, want %d", c[digest.Sent], want)
 	}
 }
+
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "nested")
+	path := filepath.Join(dir, "state.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Record(t.Context(), []digest.Delivery{delivery("e1", "a@example.com", digest.Sent)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got&0o077 != 0 {
+			t.Errorf("%s mode = %v, want no access for group and others", filepath.Base(name), got)
+		}
+	}
+}
