@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/mailer"
+	"github.com/digest-newsletter/digest/digest/render"
+	"github.com/digest-newsletter/digest/digest/source"
+	"github.com/digest-newsletter/digest/digest/store"
+	"github.com/digest-newsletter/digest/digest/subscriber"
+	"github.com/digest-newsletter/digest/digest/summary"
+	"github.com/digest-newsletter/digest/digest/web"
+)
+
+// newLogger returns the run's logger: text or JSON on stderr; --quiet keeps
+// warnings and the final summary only.
+func newLogger(w io.Writer, cfg *Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if cfg.Ops.Quiet {
+		opts.Level = slog.LevelWarn
+	}
+	if cfg.Ops.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newEditor wires the stages that make an edition.
+func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.Time) (*digest.Editor, error) {
+	col, err := source.New(source.Config{
+		List:        cfg.Sources,
+		Concurrency: cfg.Fetch.Concurrency,
+		Timeout:     cfg.Fetch.Timeout,
+		Deadline:    cfg.Fetch.Deadline,
+		MaxBytes:    cfg.Fetch.MaxBytes,
+		Cache:       st,
+		Now:         now,
+		Logger:      log,
+		UserAgent:   userAgent,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var sum digest.Summarizer = summary.New(summary.Options{Words: cfg.Words, Sentences: cfg.Sentence})
+	if cfg.LLM.URL != "" {
+		sum = &summary.LLM{
+			URL:         cfg.LLM.URL,
+			Model:       cfg.LLM.Model,
+			Key:         cfg.LLM.Key,
+			Cache:       st,
+			Fallback:    sum,
+			Concurrency: 4,
+			Timeout:     60 * time.Second,
+		}
+	}
+	note := ""
+	if cfg.Note != "" {
+		b, err := readFile(cfg.Note)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("note: %w", err)}
+		}
+		note = string(b)
+	}
+	return &digest.Editor{
+		Collector:  col,
+		Summarizer: sum,
+		Store:      st,
+		Logger:     log,
+		Now:        now,
+		Location:   cfg.tz,
+		Select: digest.Selection{
+			MaxItems:   cfg.MaxItems,
+			Window:     cfg.Window,
+			Similarity: summary.Similarity,
+			SameStory:  summary.SameStory,
+		},
+		Overview: summary.Overview,
+		Note:     note,
+		Strict:   cfg.Strict,
+	}, nil
+}
+
+// newRenderer parses the templates; a bad one is an *digest.InputError.
+func newRenderer(cfg *Config, now func() time.Time) (*render.Renderer, error) {
+	return render.New(render.Options{
+		Dir:            cfg.Templates,
+		Name:           cfg.Name,
+		Lang:           cfg.Lang,
+		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
+		UnsubscribeURL: unsubscribeURL(cfg),
+		NoteUnsafeHTML: cfg.NoteHTML,
+		Now:            now,
+	})
+}
+
+// unsubscribeURL returns the function that makes each address's signed
+// one-click unsubscribe URL, or nil when no base URL is set.
+func unsubscribeURL(cfg *Config) func(string) string {
+	if cfg.List.BaseURL == "" {
+		return nil
+	}
+	secret := []byte(cfg.List.Secret)
+	return func(email string) string { return web.UnsubscribeURL(cfg.List.BaseURL, secret, email) }
+}
+
+// newTransport returns the SMTP transport when a URL is set, else the
+// outbox.
+func newTransport(cfg *Config) (digest.Transport, error) {
+	if cfg.SMTP.URL == "" {
+		return mailer.NewOutbox(cfg.Outbox), nil
+	}
+	sc := mailer.SMTPConfig{
+		URL:      cfg.SMTP.URL,
+		Username: cfg.SMTP.Username,
+		Password: cfg.SMTP.Password,
+		Timeout:  cfg.SMTP.Timeout,
+		PerConn:  cfg.SMTP.PerConn,
+	}
+	if cfg.SMTP.DKIMKeyFile != "" {
+		domain := cfg.SMTP.DKIMDomain
+		if domain == "" {
+			domain = domainOf(cfg.From)
+		}
+		sc.DKIM = &mailer.DKIMConfig{KeyFile: cfg.SMTP.DKIMKeyFile, Selector: cfg.SMTP.DKIMSelector, Domain: domain}
+	}
+	t, err := mailer.NewSMTP(sc)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return t, nil
+}
+
+// newDispatcher wires the delivery stage.
+func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Transport, log *slog.Logger, now func() time.Time) *digest.Dispatcher {
+	d := &digest.Dispatcher{
+		Store:             st,
+		Renderer:          r,
+		Transport:         t,
+		Subscribers:       &subscriber.File{Path: cfg.Subscribers},
+		Logger:            log,
+		Now:               now,
+		From:              cfg.From,
+		ListID:            listID(cfg),
+		UnsubscribeURL:    unsubscribeURL(cfg),
+		UnsubscribeMailto: cfg.List.Mailto,
+		Workers:           cfg.SMTP.Concurrency,
+		Attempts:          cfg.SMTP.Retries,
+		MaxFailures:       cfg.SMTP.MaxFailures,
+		DeferMaxAge:       cfg.MaxAge,
+	}
+	if cfg.SMTP.Rate > 0 {
+		d.Limiter = rate.NewLimiter(rate.Limit(cfg.SMTP.Rate), 1)
+	}
+	return d
+}
+
+var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// listID is the List-Id header: the newsletter's name and a slug on the
+// sender's domain.
+func listID(cfg *Config) string {
+	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(cfg.Name), "-"), "-")
+	if slug == "" {
+		slug = "digest"
+	}
+	name := strings.NewReplacer("\r", "", "\n", "", "<", "", ">", "", `"`, "").Replace(cfg.Name)
+	return fmt.Sprintf("%s <%s.%s>", name, slug, domainOf(cfg.From))
+}
+
+func domainOf(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		if _, d, ok := strings.Cut(a.Address, "@"); ok {
+			return d
+		}
+	}
+	return "localhost"
+}
+
+// openState takes the run lock and opens the state.
+func openState(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
+	unlock, err := store.Lock(cfg.State)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, cfg.State)
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
+	return st, func() { st.Close(); unlock() }, nil
+}
