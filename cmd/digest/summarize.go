@@ -3,8 +3,62 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/extract"
+	"github.com/digest-newsletter/digest/digest/summary"
 )
 
+// cmdSummarize prints the extractive summary of one article (FILE, URL or -
+// for standard input), one sentence a line. HTML pages are reduced to their
+// main text first, Markdown is rendered, plain text is cleaned. The length
+// budget is --words and --sentences, by default the blurb settings
+// (--summary-words, --summary-sentences).
 func cmdSummarize(ctx context.Context, e *env, args []string) error {
-	return errors.New("summarize: not implemented yet")
+	flagEnv := map[string]string{}
+	fs := newFlagSet(e, "summarize", "FILE|URL|-", flagEnv)
+	words := fs.Int("words", 0, "length budget in words (default: the --summary-words setting)")
+	sentences := fs.Int("sentences", 0, "most sentences (default: the --summary-sentences setting)")
+	cfg, err := parseFlags(e, fs, flagEnv, args)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("summarize: want one FILE, URL or - (standard input)")}
+	}
+	if *words < 0 || *sentences < 0 {
+		return usageError{errors.New("summarize: --words and --sentences must not be negative")}
+	}
+	opts := summary.Options{Words: cfg.Words, Sentences: cfg.Sentence}
+	if *words > 0 {
+		opts.Words = *words
+	}
+	if *sentences > 0 {
+		opts.Sentences = *sentences
+	}
+	in, err := readInput(ctx, e, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("summarize: %w", err)
+	}
+	page, err := extract.Any(in.Body, in.Name, in.ContentType)
+	if errors.Is(err, extract.ErrNoContent) {
+		return &digest.InputError{File: in.Name, Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("summarize %s: %w", in.Name, err)
+	}
+	blurb, err := summary.New(opts).Summarize(ctx, digest.Article{ID: in.Name, Title: page.Title, Text: page.Text})
+	if err != nil {
+		return err
+	}
+	if len(blurb) == 0 {
+		return &digest.InputError{File: in.Name, Err: errors.New("no sentence to summarize")}
+	}
+	for _, s := range blurb {
+		if _, err := fmt.Fprintln(e.stdout, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

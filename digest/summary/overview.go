@@ -8,13 +8,13 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-// DuplicateThreshold is the Similarity at or above which two stories are
-// taken to be the same news told twice. On the dev set (TestDuplicateThreshold)
+// SameStory is the Similarity at or above which two stories are
+// taken to be the same news told twice. On the dev set (TestSameStory)
 // a story's first three sentences against its human highlights, the same
 // story in other words, score 0.47 at the median and reach 0.25 in 89 cases
 // of 100, while the openings of two different stories score 0.02 at the
 // median and reach 0.25 in 4 pairs of 9,900.
-const DuplicateThreshold = 0.25
+const SameStory = 0.25
 
 // Similarity returns how alike two texts are, in [0,1]: the cosine of their
 // stemmed content-word frequencies (log-scaled), stop words left out. It

@@ -14,7 +14,7 @@ func TestSimilarity(t *testing.T) {
 		min, max float64
 	}{
 		{"identical", "Floods hit the town of Millbrook.", "Floods hit the town of Millbrook.", 0.999, 1},
-		{"same story, other words", "Floods forced hundreds from their homes in Millbrook on Tuesday.", "Hundreds of Millbrook homes flooded on Tuesday.", DuplicateThreshold, 1},
+		{"same story, other words", "Floods forced hundreds from their homes in Millbrook on Tuesday.", "Hundreds of Millbrook homes flooded on Tuesday.", SameStory, 1},
 		{"different stories", "Floods forced hundreds from their homes in Millbrook.", "The central bank raised interest rates by half a point.", 0, 0.05},
 		{"stop words only", "the and of", "the and of", 0, 0},
 		{"empty", "", "Floods", 0, 0},
@@ -32,9 +32,9 @@ func TestSimilarity(t *testing.T) {
 	}
 }
 
-// TestDuplicateThreshold checks the figures DuplicateThreshold's comment
+// TestSameStory checks the figures SameStory's comment
 // quotes: most same-story pairs reach it, almost no different-story pairs do.
-func TestDuplicateThreshold(t *testing.T) {
+func TestSameStoryThreshold(t *testing.T) {
 	arts, refs := devSet(t)
 	leads := make([]string, len(arts))
 	for i, a := range arts {
@@ -42,17 +42,17 @@ func TestDuplicateThreshold(t *testing.T) {
 	}
 	same, diff, pairs := 0, 0, 0
 	for i := range leads {
-		if Similarity(leads[i], refs[i]) >= DuplicateThreshold {
+		if Similarity(leads[i], refs[i]) >= SameStory {
 			same++
 		}
 		for j := i + 1; j < len(leads); j++ {
 			pairs++
-			if Similarity(leads[i], leads[j]) >= DuplicateThreshold {
+			if Similarity(leads[i], leads[j]) >= SameStory {
 				diff++
 			}
 		}
 	}
-	t.Logf("same story: %d of %d reach %.2f; different stories: %d of %d pairs", same, len(leads), DuplicateThreshold, diff, pairs)
+	t.Logf("same story: %d of %d reach %.2f; different stories: %d of %d pairs", same, len(leads), SameStory, diff, pairs)
 	if same < len(leads)*8/10 {
 		t.Errorf("only %d of %d same-story pairs reach the threshold", same, len(leads))
 	}
