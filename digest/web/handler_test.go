@@ -44,19 +44,26 @@ func newServer(t *testing.T) (*httptest.Server, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r, err := render.New(render.Options{Name: "Test Digest", BaseURL: "https://news.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(NewHandler(Config{
 		State:    storeState{st},
-		Renderer: r,
+		Renderer: newTestRenderer(t),
 		Secret:   testSecret,
 		Name:     "Test Digest",
 		Now:      func() time.Time { return time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC) },
 	}))
 	t.Cleanup(srv.Close)
 	return srv, st
+}
+
+// newTestRenderer returns the default templates' renderer, with no
+// unsubscribe links, as serve makes it.
+func newTestRenderer(t *testing.T) *render.Renderer {
+	t.Helper()
+	r, err := render.New(render.Options{Name: "Test Digest", BaseURL: "https://news.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // noRedirect is a client that shows redirects instead of following them.
