@@ -75,23 +75,23 @@ func (m *mailpit) chaos(percent int) {
 	}, nil)
 }
 
-type summary struct {
+type mailSummary struct {
 	ID      string
 	Subject string
 	To      []struct{ Address string }
 }
 
-func (m *mailpit) messages() []summary {
+func (m *mailpit) messages() []mailSummary {
 	var out struct {
 		Total    int
-		Messages []summary
+		Messages []mailSummary
 	}
 	m.do(http.MethodGet, "/api/v1/messages?limit=5000", nil, &out)
 	return out.Messages
 }
 
 // perAddress counts the messages each address received.
-func perAddress(ms []summary) map[string]int {
+func perAddress(ms []mailSummary) map[string]int {
 	n := map[string]int{}
 	for _, s := range ms {
 		for _, to := range s.To {

@@ -384,11 +384,12 @@ func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error
 func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, err error) {
 	cl := c.client
 	c.deadline()
-	if err := cl.Mail(from); err != nil {
+	// The low-level client writes its argument as is: the brackets are ours.
+	if err := cl.Mail("<" + from + ">"); err != nil {
 		return "", "mail", err
 	}
 	c.deadline()
-	if err := cl.Rcpt(to); err != nil {
+	if err := cl.Rcpt("<" + to + ">"); err != nil {
 		return "", "rcpt", err
 	}
 	c.deadline()
