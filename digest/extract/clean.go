@@ -11,7 +11,7 @@ import (
 
 var (
 	// tagRE matches what reads as an HTML tag or comment left in text.
-	tagRE = regexp.MustCompile(`<!--[\s\S]*?-->|</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>`)
+	tagRE = regexp.MustCompile(`(?i)<script\b[^>]*>[\s\S]*?</script\s*>|<style\b[^>]*>[\s\S]*?</style\s*>|<!--[\s\S]*?-->|</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>`)
 	// entityRE matches a character reference that html.UnescapeString decodes.
 	entityRE = regexp.MustCompile(`&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?`)
 	// citationRE matches a reference marker such as [1], [12, 14], [3–5],
@@ -33,9 +33,6 @@ var (
 // breaks inside a paragraph are kept. The result is NFC-normalized.
 func Clean(text string) string {
 	text = stripMarkup(text)
-	text = norm.NFC.String(text)
-	text = strings.Map(normalizeRune, text)
-	text = citationAfterRE.ReplaceAllString(text, "$1")
 
 	var out strings.Builder
 	blank := false
@@ -60,9 +57,10 @@ func Clean(text string) string {
 	return out.String()
 }
 
-// stripMarkup removes tags and decodes character references until neither
-// is left, so that escaped markup ("&lt;b&gt;") and double escaping
-// ("&amp;amp;") come out as text too.
+// stripMarkup removes tags, decodes character references, drops invisible
+// characters and citation markers, and repeats until nothing changes, so
+// that escaped markup ("&lt;b&gt;"), double escaping ("&amp;amp;") and
+// references split by invisible characters come out as text too.
 func stripMarkup(s string) string {
 	for range 8 {
 		t := s
@@ -72,18 +70,21 @@ func stripMarkup(s string) string {
 		if strings.IndexByte(t, '&') >= 0 {
 			t = html.UnescapeString(t)
 		}
+		t = norm.NFC.String(t)
+		t = strings.Map(normalizeRune, t)
+		t = citationAfterRE.ReplaceAllString(t, "$1")
 		if t == s {
 			return s
 		}
 		s = t
 	}
-	// Pathological nesting: drop what is still markup-like.
+	// Pathological nesting: break up what is still markup-like.
 	s = tagRE.ReplaceAllString(s, " ")
 	return entityRE.ReplaceAllStringFunc(s, func(m string) string {
 		if html.UnescapeString(m) == m {
 			return m
 		}
-		return strings.TrimPrefix(m, "&")
+		return "& " + m[1:]
 	})
 }
 
@@ -126,3 +127,6 @@ func normalizeRune(r rune) rune {
 	}
 	return r
 }
+
+// htmlUnescapes reports whether html.UnescapeString changes s.
+func htmlUnescapes(s string) bool { return html.UnescapeString(s) != s }

@@ -23,6 +23,7 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
@@ -144,11 +145,29 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 	if p.Title == "" {
 		p.Title = Clean(documentTitle(doc))
 	}
+	p.Title = trimSiteName(p.Title, p.SiteName)
 	p.Text = improve(doc, p.Text)
 	if p.Text == "" {
 		return p, ErrNoContent
 	}
 	return p, nil
+}
+
+// trimSiteName removes the site's name from the end or start of a title,
+// as in "Story | Site" or "Site - Story".
+func trimSiteName(title, site string) string {
+	if site == "" || strings.EqualFold(title, site) {
+		return title
+	}
+	for _, sep := range []string{" | ", " - ", " – ", " — ", " · ", " » ", ": "} {
+		if t, ok := strings.CutSuffix(title, sep+site); ok && t != "" {
+			return t
+		}
+		if t, ok := strings.CutPrefix(title, site+sep); ok && t != "" {
+			return t
+		}
+	}
+	return title
 }
 
 // dropLines removes from text the lines equal to one of lines, such as the
@@ -173,7 +192,7 @@ func dropLines(text string, lines ...string) string {
 // content. It does no main-content extraction: all visible text is kept,
 // apart from scripts, styles, forms and boilerplate lines.
 func Fragment(fragment string) string {
-	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: 0})
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
 		return Clean(fragment)
 	}

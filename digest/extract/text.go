@@ -161,8 +161,8 @@ func isCitation(n *html.Node) bool {
 			return true
 		}
 	}
-	s := strings.TrimSpace(blockText(n))
-	return citationRE.MatchString(s) && citationRE.FindString(s) == s
+	s := strings.TrimSpace(textOf(n))
+	return s != "" && citationRE.FindString(s) == s
 }
 
 // documentTitle returns the text of the document's <title>.
