@@ -319,6 +319,18 @@ func (c *Collector) feed(ctx context.Context, spec Spec) (string, []entry, error
 		if err != nil {
 			return "", nil, err
 		}
+		if mt := mediaType(res.contentType); mt == "text/html" || mt == "application/xhtml+xml" {
+			// A site's address instead of its feed's: follow the feed
+			// link the page announces, once.
+			link := discoverFeed(res.body, res.url)
+			if link == "" {
+				return "", nil, fmt.Errorf("%w: %s, a web page that names no feed (add the page option to read it as one article)", ErrContentType, mt)
+			}
+			c.cfg.Logger.DebugContext(ctx, "feed discovered", "source", spec.String(), "feed", link)
+			if res, err = c.fetch.get(ctx, link, acceptFeed, true); err != nil {
+				return "", nil, err
+			}
+		}
 		if !feedType(res.contentType) {
 			return "", nil, fmt.Errorf("%w: %s", ErrContentType, mediaType(res.contentType))
 		}

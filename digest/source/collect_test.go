@@ -119,6 +119,13 @@ func TestCollectFailures(t *testing.T) {
 		case "/html":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, articlePage("Home"))
+		case "/site/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><head><title>Site</title><link rel="stylesheet" href="/s.css">
+<link rel="alternate" type="application/atom+xml" title="Feed" href="../good2.xml?from=site"></head><body><p>Hi</p></body></html>`)
+		case "/image.xml":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG\r\n"))
 		case "/missing.xml":
 			http.NotFound(w, r)
 		case "/flaky.xml":
@@ -142,6 +149,8 @@ func TestCollectFailures(t *testing.T) {
 		urlSpec("loop", srv.URL+"/loop"),
 		urlSpec("huge", srv.URL+"/huge.xml"),
 		urlSpec("html", srv.URL+"/html"),
+		urlSpec("site", srv.URL+"/site/"),
+		urlSpec("image", srv.URL+"/image.xml"),
 		urlSpec("missing", srv.URL+"/missing.xml"),
 		urlSpec("flaky", srv.URL+"/flaky.xml"),
 		urlSpec("down", srv.URL+"/down.xml"),
@@ -152,15 +161,18 @@ func TestCollectFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The site's page names good2.xml as its feed: its story is the
+	// redirect's, so it counts once.
 	if got, want := titles(col.Articles), []string{"/a", "/b", "/c", "/flaky-item"}; !cmp.Equal(got, want) {
 		t.Errorf("articles = %q, want %q", got, want)
 	}
 	tests := []struct{ source, want string }{
-		{"slow", "deadline exceeded"},
 		{"broken", "parse feed"},
 		{"loop", "too many redirects"},
 		{"huge", "too large"},
-		{"html", "wrong content type: text/html"},
+		{"html", "wrong content type: text/html, a web page that names no feed"},
+		{"image", "wrong content type: image/png"},
+		{"slow", "timed out after 300ms"},
 		{"missing", "HTTP 404"},
 		{"down", "HTTP 502"},
 		{"unreachable", "connection refused"},
@@ -185,6 +197,9 @@ func TestCollectFailures(t *testing.T) {
 		}
 		if got, want := count("/slow.xml"), 2; got != want {
 			t.Errorf("slow feed fetched %d times, want %d (one retry after a timeout)", got, want)
+		}
+		if got, want := count("/good2.xml"), 2; got != want {
+			t.Errorf("good2.xml fetched %d times, want %d (after the redirect, and as the site's feed)", got, want)
 		}
 		if got, want := count("/missing.xml"), 1; got != want {
 			t.Errorf("404 fetched %d times, want %d (no retry)", got, want)

@@ -217,7 +217,7 @@ func (f *fetcher) get(ctx context.Context, rawURL, accept string, conditional bo
 		f.logger.DebugContext(ctx, "retry", "url", rawURL, "err", err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, f.reason(ctx, err))
 	}
 	if resp.cached {
 		resp.body = cachedBody
@@ -229,6 +229,22 @@ func (f *fetcher) get(ctx context.Context, rawURL, accept string, conditional bo
 		}
 	}
 	return resp.response, nil
+}
+
+// reason strips the *url.Error wrapper, which repeats the URL, and says
+// which limit a timeout hit.
+func (f *fetcher) reason(ctx context.Context, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("collection deadline passed: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("timed out after %v: %w", f.timeout, context.DeadlineExceeded)
+	}
+	return err
 }
 
 // retryable reports whether a failed attempt is worth one more: a timeout
