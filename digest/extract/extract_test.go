@@ -173,6 +173,7 @@ func TestFragment(t *testing.T) {
 		name, in, want string
 	}{
 		{"paragraphs", "<p>First &amp; foremost.</p><p>Second<br>line.</p>", "First & foremost.\n\nSecond\nline."},
+		{"double br", "One paragraph.<br>\n<br>Another<br>line.", "One paragraph.\n\nAnother\nline."},
 		{"inline", "Read <a href='x'>the <b>whole</b> story</a>&hellip;", "Read the whole story…"},
 		{"script and style", "<style>p{color:red}</style><p>Text.</p><script>alert('x')</script>", "Text."},
 		{"citation sup", "<p>Water boils at 100 °C.<sup><a href='#n1'>[1]</a></sup></p>", "Water boils at 100 °C."},
@@ -354,5 +355,31 @@ func BenchmarkHTML(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+func TestImprove(t *testing.T) {
+	const sentence = "The museum reopened its east wing after a long restoration of the roof. "
+	story := strings.Repeat(sentence, 6)
+	page := `<html><body><nav><a href="/a">Home page of the museum</a> <a href="/b">Visiting hours and tickets</a></nav>
+<div id="story"><p>` + story + `</p><p>` + story + `</p><p>Share this article</p></div>
+<div class="links"><p><a href="/c">Read about the west wing and its long history of repairs</a></p></div></body></html>`
+	doc, err := parseHTML([]byte(page), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, readability, want string
+	}{
+		{"readability found nothing", "", strings.TrimSpace(story) + "\n\n" + strings.TrimSpace(story)},
+		{"readability found a teaser", "The museum reopened.", strings.TrimSpace(story) + "\n\n" + strings.TrimSpace(story)},
+		{"readability found enough", strings.TrimSpace(strings.Repeat(sentence, 9)), strings.TrimSpace(strings.Repeat(sentence, 9))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := improve(doc, tt.readability); got != tt.want {
+				t.Errorf("improve(%q)\n got %q\nwant %q", tt.readability, got, tt.want)
+			}
+		})
 	}
 }

@@ -106,7 +106,73 @@ func textOf(n *html.Node) string {
 	return b.String()
 }
 
-// improve corrects readability's text of doc where it missed the main text.
+// minShare is the smallest share of the page's densest block of
+// paragraphs that readability's text may have before that block is taken
+// instead: readability sometimes settles on one section of a long article,
+// or on a teaser.
+const minShare = 0.5
+
+// improve returns readability's text of doc, or the text of the page's
+// densest block of paragraphs when readability found none or much less.
+// doc is pruned in place.
 func improve(doc *html.Node, text string) string {
-	return text
+	block := densestBlock(doc)
+	if block == nil {
+		return text
+	}
+	prune(block)
+	alt := Clean(blockText(block))
+	if utf8.RuneCountInString(text) >= int(minShare*float64(utf8.RuneCountInString(alt))) {
+		return text
+	}
+	return alt
+}
+
+// densestBlock returns the element of doc whose child paragraphs hold the
+// most text that is not link text, or nil if no paragraph holds any. It is
+// the classic text-density heuristic, used here as a second opinion.
+func densestBlock(doc *html.Node) *html.Node {
+	var best *html.Node
+	bestScore := 0
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.ElementNode && (skipped[n.DataAtom] || n.DataAtom == atom.Footer || n.DataAtom == atom.Aside || n.DataAtom == atom.Header || hidden(n)) {
+			return
+		}
+		score := 0
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && (c.DataAtom == atom.P || c.DataAtom == atom.Blockquote || c.DataAtom == atom.Pre) {
+				all := utf8.RuneCountInString(strings.Join(strings.Fields(textOf(c)), " "))
+				links := linkText(c)
+				if all > 0 && float64(links) < 0.5*float64(all) {
+					score += all - links
+				}
+			}
+		}
+		if score > bestScore {
+			best, bestScore = n, score
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(doc)
+	return best
+}
+
+// linkText counts the runes of text inside links under n.
+func linkText(n *html.Node) int {
+	count := 0
+	var visit func(*html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.A {
+			count += utf8.RuneCountInString(strings.Join(strings.Fields(textOf(n)), " "))
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(n)
+	return count
 }

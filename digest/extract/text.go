@@ -100,6 +100,10 @@ func (t *textBuilder) walk(n *html.Node) {
 		}
 		switch n.DataAtom {
 		case atom.Br:
+			if t.pending == 1 {
+				// Two line breaks in a row separate paragraphs.
+				t.pending = 2
+			}
 			t.brk(1)
 			return
 		case atom.Img:
