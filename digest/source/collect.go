@@ -98,6 +98,9 @@ func New(cfg Config) (*Collector, error) {
 		}
 		if info.IsDir() || isMarkdown(s.Path) {
 			s.Kind = KindMarkdown
+			if s.FullText {
+				errs = append(errs, inputErr(s.File, s.Line, "fulltext", fmt.Errorf("%s is Markdown: fulltext applies to feeds only", s.Location)))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -233,11 +236,14 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 		bad     []error
 		err     error
 	)
-	switch {
-	case spec.Kind == KindPage:
+	if spec.Path != "" && (isDir(spec.Path) || isMarkdown(spec.Path)) {
+		spec.Kind = KindMarkdown
+	}
+	switch spec.Kind {
+	case KindPage:
 		entries, err = c.page(ctx, spec)
-	case spec.Kind == KindMarkdown || (spec.Path != "" && (isDir(spec.Path) || isMarkdown(spec.Path))):
-		entries, bad, err = readMarkdown(ctx, spec.Path, c.cfg.Location)
+	case KindMarkdown:
+		entries, bad, err = readMarkdown(ctx, spec.Path, c.cfg.Location, c.cfg.MaxBytes)
 		if name == "" {
 			name = filepath.Base(filepath.FromSlash(spec.Location))
 		}
@@ -258,7 +264,7 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 	if name == "" {
 		name = spec.Location
 	}
-	if spec.FullText && spec.Kind != KindPage {
+	if spec.FullText && spec.Kind == KindFeed {
 		c.fullText(ctx, spec, entries)
 	}
 	arts := make([]digest.Article, 0, len(entries))

@@ -293,7 +293,8 @@ func TestMarkdownFolder(t *testing.T) {
 func TestNew(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "sources.txt")
-	os.WriteFile(list, []byte("missing-folder\nhttps://example.org/feed bogus\n"), 0o644)
+	os.Mkdir(filepath.Join(dir, "posts"), 0o755)
+	os.WriteFile(list, []byte("missing-folder\nhttps://example.org/feed bogus\nposts fulltext\n"), 0o644)
 	_, err := New(Config{List: list})
 	var lines []string
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
@@ -302,6 +303,7 @@ func TestNew(t *testing.T) {
 	want := []string{
 		list + ":2: option: unknown option \"bogus\" (want fulltext, page, name=\"...\" or tags=a,b)",
 		list + ":1: location: missing-folder: no such file or directory",
+		list + ":3: fulltext: posts is Markdown: fulltext applies to feeds only",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("New errors (-want +got):\n%s", diff)

@@ -254,9 +254,10 @@ func firstHeading(body []byte) string {
 	return ""
 }
 
-// readMarkdown reads a Markdown folder (recursively) or file. Bad files are
-// returned as errors, the good ones as entries.
-func readMarkdown(ctx context.Context, root string, loc *time.Location) ([]entry, []error, error) {
+// readMarkdown reads a Markdown folder (recursively) or file. Bad files,
+// and files over maxBytes, are returned as errors, the good ones as
+// entries. Folders whose names start with "." or "_" are skipped.
+func readMarkdown(ctx context.Context, root string, loc *time.Location, maxBytes int64) ([]entry, []error, error) {
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, nil, err
@@ -291,6 +292,10 @@ func readMarkdown(ctx context.Context, root string, loc *time.Location) ([]entry
 			return nil
 		}
 		if !isMarkdown(name) || strings.HasPrefix(name, ".") {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() > maxBytes {
+			bad = append(bad, fmt.Errorf("%s: %w: %d bytes, the limit is %d", p, ErrTooLarge, info.Size(), maxBytes))
 			return nil
 		}
 		data, err := os.ReadFile(p)
