@@ -46,7 +46,10 @@ func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
 			data = d
 		}
 	}
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(data))
+	fp := gofeed.NewParser()
+	// Item images are not used; finding them parses every item's HTML.
+	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	feed, err := fp.Parse(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 			return "", nil, ErrNoFeed
