@@ -12,7 +12,8 @@
 // LOCATION is one of
 //
 //   - an http or https URL of a feed (RSS 0.9x, 1.0 or 2.0, Atom 0.3 or 1.0,
-//     JSON Feed 1.x);
+//     JSON Feed 1.x), or of a web page that names its feed with
+//     <link rel="alternate" type="application/rss+xml">;
 //   - the path of a feed file;
 //   - the path of a folder of Markdown files (*.md, read recursively), or of
 //     one Markdown file;
