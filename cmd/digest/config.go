@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,37 +150,32 @@ func addSettingFlags(fs *flag.FlagSet, flagEnv map[string]string) {
 			usage += ", default " + s.Default
 		}
 		usage += ")"
-		if s.Bool {
-			fs.Func(s.Flag, usage, func(v string) error {
-				flagEnv[s.Env] = v
-				return nil
-			})
-			// Make --strict work without a value.
-			f := fs.Lookup(s.Flag)
-			f.Value = boolFlag{f.Value, func() { flagEnv[s.Env] = "true" }}
-			continue
-		}
-		fs.Func(s.Flag, usage, func(v string) error {
-			flagEnv[s.Env] = v
-			return nil
-		})
+		fs.Var(&settingFlag{env: s.Env, values: flagEnv, isBool: s.Bool}, s.Flag, usage)
 	}
 }
 
-// boolFlag lets a Func flag be given without a value, as booleans are.
-type boolFlag struct {
-	flag.Value
-	set func()
+// settingFlag is the flag of one setting: it records its value under the
+// setting's environment variable.
+type settingFlag struct {
+	env    string
+	values map[string]string
+	isBool bool
 }
 
-func (b boolFlag) IsBoolFlag() bool { return true }
-func (b boolFlag) Set(v string) error {
-	if v == "true" {
-		b.set()
-		return nil
+func (f *settingFlag) String() string {
+	if f == nil || f.values == nil {
+		return ""
 	}
-	return b.Value.Set(v)
+	return f.values[f.env]
 }
+
+func (f *settingFlag) Set(v string) error {
+	f.values[f.env] = v
+	return nil
+}
+
+// IsBoolFlag lets boolean settings be given as --strict, without a value.
+func (f *settingFlag) IsBoolFlag() bool { return f != nil && f.isBool }
 
 // loadConfig builds the Config from, lowest first: the defaults, the
 // --config file, the environment, the flags.
@@ -223,17 +219,41 @@ func loadConfig(environ []string, flagEnv map[string]string) (*Config, error) {
 	return &cfg, nil
 }
 
-// unwrapEnvError shortens the env package's aggregate error to its parts.
+// unwrapEnvError rewrites the env package's errors to name each setting
+// by its variable: "DIGEST_MAX_ITEMS: "many" is not a valid int".
 func unwrapEnvError(err error) error {
 	var agg envparse.AggregateError
-	if errors.As(err, &agg) && len(agg.Errors) > 0 {
-		msgs := make([]string, len(agg.Errors))
-		for i, e := range agg.Errors {
-			msgs[i] = e.Error()
-		}
-		return errors.New(strings.Join(msgs, "; "))
+	if !errors.As(err, &agg) || len(agg.Errors) == 0 {
+		return err
 	}
-	return err
+	vars := map[string]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+				walk(f.Type)
+			} else if name := f.Tag.Get("env"); name != "" {
+				vars[f.Name] = envPrefix + name
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	msgs := make([]string, len(agg.Errors))
+	for i, e := range agg.Errors {
+		var pe envparse.ParseError
+		if errors.As(e, &pe) {
+			var ne *strconv.NumError
+			reason := pe.Err.Error()
+			if errors.As(pe.Err, &ne) {
+				reason = fmt.Sprintf("%q is not a valid %s", ne.Num, pe.Type)
+			}
+			msgs[i] = fmt.Sprintf("%s: %s", vars[pe.Name], reason)
+			continue
+		}
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // readDotenv reads KEY=value lines; # starts a comment line; values may be

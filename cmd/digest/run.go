@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
@@ -39,6 +40,15 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeState()
+	// A run killed half-way left a flight log: settle its deliveries first.
+	rec, err := st.RecoverFlight(ctx, store.FlightPath(cfg.State))
+	if err != nil {
+		return err
+	}
+	if rec.Found {
+		log.Warn("recovered from a run that did not finish", "pending_again", rec.Pending, "results_recorded", rec.Finished,
+			"unknown", rec.Unknown, "log_from_before_a_reboot", rec.Ignored)
+	}
 
 	editor, err := newEditor(cfg, st, log, now)
 	if err != nil {
@@ -69,6 +79,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 
 	d := newDispatcher(cfg, st, renderer, transport, log, now)
 	d.ResendUnknown = *resendUnknown
+	if d.Flight, err = store.OpenFlight(store.FlightPath(cfg.State)); err != nil {
+		return err
+	}
 	d.Progress = newProgress(e, cfg, log)
 	rep, err := d.Deliver(ctx, eds)
 	rep.SourceFailures = failures
