@@ -322,6 +322,29 @@ func TestRequestHeaders(t *testing.T) {
 	}
 }
 
+// TestGzipBomb checks that the size cap applies to the decompressed body: a
+// small gzip response that inflates past MaxBytes fails as too large.
+func TestGzipBomb(t *testing.T) {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	zw.Write([]byte(rssFeed("https://example.org", "/x")))
+	zw.Write(bytes.Repeat([]byte(" "), 8<<20))
+	zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(zipped.Bytes())
+	}))
+	defer srv.Close()
+	col, err := testCollector(Config{MaxBytes: 1 << 20}, urlSpec("bomb", srv.URL)).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failureOf(col, "bomb"); !strings.Contains(got, "too large") || zipped.Len() > 64<<10 {
+		t.Errorf("failure = %q for %d compressed bytes, want too large", got, zipped.Len())
+	}
+}
+
 // TestFullText checks that a teaser feed with the fulltext option gets
 // each item's page text, and that a second run takes the texts from the
 // cache instead of fetching the pages again.

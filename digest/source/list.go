@@ -67,6 +67,7 @@ func ParseList(r io.Reader, name string) ([]Spec, error) {
 	var (
 		specs []Spec
 		errs  []error
+		lines = map[string]int{} // URL or path → line of its first mention
 	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -83,6 +84,15 @@ func ParseList(r io.Reader, name string) ([]Spec, error) {
 			errs = append(errs, err)
 			continue
 		}
+		key := spec.Path
+		if spec.URL != "" {
+			key = Canonical(spec.URL)
+		}
+		if first, ok := lines[key]; ok {
+			errs = append(errs, inputErr(name, n, "location", fmt.Errorf("%s repeats line %d", spec.Location, first)))
+			continue
+		}
+		lines[key] = n
 		specs = append(specs, spec)
 	}
 	if err := sc.Err(); err != nil {

@@ -56,10 +56,11 @@ func TestParseListErrors(t *testing.T) {
 		{"empty name", `https://example.org/feed name=""`, "name", "empty name"},
 		{"empty tags", `https://example.org/feed tags=,`, "tags", "empty tags"},
 		{"page of a path", "page:articles", "location", "not an http or https URL"},
+		{"repeated", "http://www.example.org/feed/?utm_source=x name=again", "location", "repeats line 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseList(strings.NewReader("# first line\n"+tt.line+"\n"), "sources.txt")
+			_, err := ParseList(strings.NewReader("https://example.org/feed\n"+tt.line+"\n"), "sources.txt")
 			var ie *digest.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("err = %v, want an *InputError", err)
