@@ -31,11 +31,12 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`(?:get|receive) (?:our|the) .{0,40}newsletter.{0,60}`,
 	`(?:join|become a member|log ?in|sign ?in)(?: to .{0,60})?`,
 	`already a subscriber\??.{0,40}`,
-	`related(?: articles| stories| posts| content| links)?`, `recommended(?: for you)?`,
+	`related(?: articles| stories| posts| content| links| news| coverage| reading)?`, `recommended(?: for you)?`,
+	`trending(?: now| stories| news)?`, `popular(?: now| stories)?`, `editor'?s picks`, `top stories`,
 	`more (?:from|on) .{1,40}`, `you (?:may|might) also like`, `most (?:popular|read)`,
 	`comments?`, `\d+ comments?`, `leave a (?:comment|reply)`, `view comments`,
 	// advertisement labels
-	`advertisements?`, `advertising`, `sponsored(?: content)?`, `ad`, `story continues below(?: advertisement)?`,
+	`advertisements?`, `advert`, `advertising`, `sponsored(?: content)?`, `ad`, `story continues below(?: advertisement)?`,
 	`continue reading(?: below| the main story)?`, `article continues below(?: advertisement)?`,
 	`scroll to continue with content`, `read more`, `read more: .{0,80}`,
 	// cookie notices
@@ -51,7 +52,12 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`media playback is unsupported on your device`,
 	`(?:image|photo|slide|picture) \d+ (?:of|/) ?/? ?\d*`, `\d+ ?(?:of|/) ?\d+`, `\d+of\d+.{0,240}`,
 	`caption`, `close`, `enlarge(?: this image)?`, `expand`, `hide caption`, `toggle caption`,
-	`(?:copyright|©|\(c\)) .{0,100}`, `all rights reserved.{0,40}`,
+	`copyright .{0,100}`, `(?:©|\(c\)).{0,240}`, `all rights reserved.{0,40}`,
+	`disclaimer: .{0,240}`, `.{0,100}\bearn (?:an )?(?:affiliate )?commission.{0,150}`,
+	`have a (?:news |story )?tip\?.{0,200}`,
+	// bylines and credits standing alone
+	`.{2,60} is an? (?:[\w-]+ )?(?:reporter|writer|correspondent|editor|journalist|contributor|columnist|producer) (?:for|at|with) .{2,80}`,
+	`.{0,200}\bcontributed (?:reporting )?to this (?:report|story|article)`,
 	// datelines standing alone
 	`(?:updated|posted|published|last updated|first published|last modified)(?: on| at)?:? .{0,60}\d.{0,30}`,
 }, "|") + `)$`)
@@ -67,7 +73,51 @@ func isBoilerplate(line string) bool {
 		return false
 	}
 	l := strings.ToLower(strings.Trim(line, " \t.:!|•·»«›‹>-–—_=*#()[]"))
-	return !hasLetter(l) || boilerplateRE.MatchString(l)
+	return !hasLetter(l) || boilerplateRE.MatchString(l) || isPrompt(l) || isDateline(l)
+}
+
+var (
+	promptVerbRE = regexp.MustCompile(`\b(?:sign up|signup|subscribe|get|receive|delivered)\b`)
+	promptNounRE = regexp.MustCompile(`\b(?:newsletters?|inbox|e-?mail alerts|news alerts|breaking news e-?mails)\b`)
+)
+
+// isPrompt reports whether l, a lower-cased line, asks the reader to sign
+// up for a newsletter or alerts.
+func isPrompt(l string) bool {
+	return len(l) <= 200 && promptNounRE.MatchString(l) && promptVerbRE.MatchString(l)
+}
+
+// dateWords are the words a dateline is made of besides numbers.
+var dateWords = map[string]bool{
+	"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true, "jul": true, "aug": true,
+	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+	"january": true, "february": true, "march": true, "april": true, "june": true, "july": true,
+	"august": true, "september": true, "october": true, "november": true, "december": true,
+	"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true,
+	"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true,
+	"am": true, "pm": true, "a": true, "m": true, "p": true, "utc": true, "gmt": true, "est": true, "edt": true, "cst": true,
+	"cdt": true, "mst": true, "mdt": true, "pst": true, "pdt": true, "hst": true, "bst": true, "cet": true, "cest": true, "ist": true,
+	"published": true, "updated": true, "posted": true, "modified": true, "last": true, "on": true, "at": true, "first": true,
+	"ago": true, "hours": true, "hour": true, "minutes": true, "mins": true, "days": true, "day": true, "h": true, "min": true, "t": true, "z": true,
+}
+
+// isDateline reports whether l, a lower-cased line, is only a date and
+// time, perhaps with a word or two ("Updated", a place or an outlet).
+func isDateline(l string) bool {
+	if len(l) > 80 {
+		return false
+	}
+	words := strings.FieldsFunc(l, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	digits, other := 0, 0
+	for _, w := range words {
+		switch {
+		case strings.IndexFunc(w, unicode.IsDigit) >= 0:
+			digits++
+		case !dateWords[w]:
+			other++
+		}
+	}
+	return digits > 0 && other <= 3 && other*3 <= len(words)
 }
 
 // hasLetter reports whether s holds a letter; a line without one (rules

@@ -26,3 +26,41 @@ func TestClean(t *testing.T) {
 		})
 	}
 }
+
+func TestBoilerplateLines(t *testing.T) {
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"Skip to content", true},
+		{"Table of Contents", true},
+		{"Share this article", true},
+		{"Click to share on Twitter (Opens in new window)", true},
+		{"Subscribe to our newsletter", true},
+		{"Get breaking news alerts delivered to your inbox.", true},
+		{"ADVERTISEMENT", true},
+		{"Story continues below advertisement", true},
+		{"We use cookies to give you the best experience on our website.", true},
+		{"Image copyright Reuters", true},
+		{"Image 3 of 5", true},
+		{"Nov. 20, 2019 6:02 AM EST", true},
+		{"Updated 12:24 am EST, Wednesday, November 20, 2019", true},
+		{"Phil Helsel is a reporter for NBC News.", true},
+		{"Associated Press writers Alan Fram and Zeke Miller contributed to this report.", true},
+		{"© Lucy Nicholson Detainees at the detention center.", true},
+		{"* * *", true},
+		{"Yikes.", false},
+		{"The company said it would share the results with regulators in March 2020.", false},
+		{"Netflix now has 150 million subscribers, up from 130 million a year ago.", false},
+		{"On 12 May 2019 the council met.", false},
+		{"Advertising revenue fell by 12 percent in the third quarter.", false},
+		{"She is a reporter for the local paper, and she broke the story in 2018 after months of work on the case.", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			if got := isBoilerplate(tt.line); got != tt.want {
+				t.Errorf("isBoilerplate(%q) = %v, want %v", tt.line, got, tt.want)
+			}
+		})
+	}
+}
