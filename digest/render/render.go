@@ -78,6 +78,9 @@ type Renderer struct {
 	policy  *bluemonday.Policy
 	md      goldmark.Markdown
 	token   string // a random word, the stem of placeholder values
+	// attrsInHTML is set when the HTML template's source names Attrs: only
+	// then do a subscriber's attributes tell shapes apart (see shape).
+	attrsInHTML bool
 
 	mu       sync.Mutex
 	seq      int // numbers editionViews
@@ -130,6 +133,7 @@ func New(opts Options) (*Renderer, error) {
 	if r.subject, err = template.New(templates.Subject).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Subject]); err != nil {
 		return nil, r.inputError(err)
 	}
+	r.attrsInHTML = strings.Contains(src[templates.HTML], "Attrs")
 	if r.html, err = htmltemplate.New(templates.HTML).Option("missingkey=error").Funcs(htmlFuncs(r.policy)).Parse(src[templates.HTML]); err != nil {
 		return nil, r.inputError(err)
 	}
