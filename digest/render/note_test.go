@@ -30,10 +30,10 @@ func TestNote(t *testing.T) {
 			html: "subject: x",
 		},
 		{
-			name: "heading, list, quote, code",
-			src:  "# News\n\nWe have:\n\n- one [thing](https://a.example/1)\n- two\n\n1. first\n2. second\n\n> quoted\n\n    code line\n",
-			html: "<h1>News</h1>",
-			text: "News\n====\n\nWe have:\n\n- one thing [1]\n\n- two\n\n1. first\n\n2. second\n\n> quoted\n\n    code line\n\n[1] https://a.example/1",
+			name:  "heading, list, quote, code",
+			src:   "# News\n\nWe have:\n\n- one [thing](https://a.example/1)\n- two\n\n1. first\n2. second\n\n> quoted\n\n    code line\n",
+			html:  "<h1>News</h1>",
+			text:  "News\n====\n\nWe have:\n\n- one thing [1]\n\n- two\n\n1. first\n\n2. second\n\n> quoted\n\n    code line\n\n[1] https://a.example/1",
 			links: 1,
 		},
 		{
