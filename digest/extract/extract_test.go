@@ -92,7 +92,7 @@ func TestHTMLArticle(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"Skip to content", "cookies", "Share on", "Advertisement", "Subscribe",
-		"[1]", "[2]", "[3]", "Photo: Rui Costa", "Storm damage tallied", "All rights reserved", "&",
+		"[1]", "[2]", "[3]", "Photo: Rui Costa", "Storm damage tallied", "All rights reserved", "Trending", "winter market", "Updated 20 Nov", "&",
 	} {
 		if bad == "&" {
 			if regexp.MustCompile(`&[a-z#0-9]+;`).MatchString(page.Text) {

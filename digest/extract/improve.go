@@ -57,7 +57,11 @@ func isFurniture(n *html.Node, total int) bool {
 	switch n.DataAtom {
 	case atom.Figcaption, atom.Picture:
 		return true
-	case atom.P, atom.Table, atom.Ul, atom.Ol, atom.Blockquote, atom.Pre, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+	case atom.Ul, atom.Ol:
+		// A list of links (trending stories, tags, "more on this") is
+		// navigation, not prose.
+		return isLinkList(n, total)
+	case atom.P, atom.Table, atom.Blockquote, atom.Pre, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 		// Text blocks themselves are judged by their words, not names.
 		return false
 	}
@@ -84,6 +88,20 @@ func isFurniture(n *html.Node, total int) bool {
 		}
 	}
 	return false
+}
+
+// isLinkList reports whether the list n is mostly link text, with at least
+// three items, and small beside the article.
+func isLinkList(n *html.Node, total int) bool {
+	items := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == atom.Li {
+			items++
+		}
+	}
+	all := utf8.RuneCountInString(strings.Join(strings.Fields(textOf(n)), " "))
+	return items >= 3 && all > 0 && float64(all) <= maxFurnitureShare*float64(total) &&
+		float64(linkText(n)) >= 0.8*float64(all)
 }
 
 // textOf returns the raw text under n.
