@@ -37,7 +37,7 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`comments?`, `\d+ comments?`, `leave a (?:comment|reply)`, `view comments`,
 	// advertisement labels
 	`advertisements?`, `advert`, `advertising`, `sponsored(?: content)?`, `ad`, `story continues below(?: advertisement)?`,
-	`continue reading(?: below| the main story)?`, `article continues below(?: advertisement)?`,
+	`continue reading(?: below| the main story| on .{1,60}| .{1,100})?`, `the post .{1,200} appeared first on .{1,80}`, `article continues below(?: advertisement)?`,
 	`scroll to continue with content`, `read more`, `read more: .{0,80}`,
 	// cookie notices
 	`.{0,80}\b(?:we|this (?:web)?site|our (?:web)?site) uses? cookies.{0,200}`,

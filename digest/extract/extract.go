@@ -190,17 +190,20 @@ func dropLines(text string, lines ...string) string {
 
 // Fragment returns the clean text of an HTML fragment, such as a feed entry's
 // content. It does no main-content extraction: all visible text is kept,
-// apart from scripts, styles, forms and boilerplate lines.
+// apart from scripts, styles, forms, figure captions, small blocks whose
+// class names them as furniture (share bars, related links), and
+// boilerplate lines.
 func Fragment(fragment string) string {
 	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
 		return Clean(fragment)
 	}
-	var b textBuilder
+	root := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	for _, n := range nodes {
-		b.walk(n)
+		root.AppendChild(n)
 	}
-	return Clean(b.String())
+	prune(root)
+	return Clean(blockText(root))
 }
 
 // Any returns the clean Page of a document of unknown kind. name (a file

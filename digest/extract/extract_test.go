@@ -182,6 +182,7 @@ func TestFragment(t *testing.T) {
 		{"escaped markup", "&lt;p&gt;Escaped &amp;lt;b&amp;gt;twice&amp;lt;/b&amp;gt;&lt;/p&gt;", "Escaped twice"},
 		{"table cells", "<table><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>", "a b\n\nc d"},
 		{"empty", "<img src=x>", ""},
+		{"feed furniture", `<p>The vote passed.</p><figure><img src="v.jpg"><figcaption>Members voting. Photo: AP</figcaption></figure><div class="sharedaddy"><div class="share-buttons"><a>Twitter</a></div></div><p>The post <a href="/v">Vote passes</a> appeared first on <a href="/">Town News</a>.</p>`, "The vote passed."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
