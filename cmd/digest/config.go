@@ -178,8 +178,9 @@ func (f *settingFlag) Set(v string) error {
 func (f *settingFlag) IsBoolFlag() bool { return f != nil && f.isBool }
 
 // loadConfig builds the Config from, lowest first: the defaults, the
-// --config file, the environment, the flags.
-func loadConfig(environ []string, flagEnv map[string]string) (*Config, error) {
+// --config file, the environment, the flags. Warnings about the file go to
+// warn.
+func loadConfig(environ []string, flagEnv map[string]string, warn io.Writer) (*Config, error) {
 	envMap := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -192,7 +193,7 @@ func loadConfig(environ []string, flagEnv map[string]string) (*Config, error) {
 		file = envMap[envPrefix+"CONFIG"]
 	}
 	if file != "" {
-		fileEnv, err := readDotenv(file)
+		fileEnv, err := readDotenv(file, warn)
 		if err != nil {
 			return nil, err
 		}
@@ -257,8 +258,9 @@ func unwrapEnvError(err error) error {
 }
 
 // readDotenv reads KEY=value lines; # starts a comment line; values may be
-// quoted. It warns on stderr when the file can be read by others.
-func readDotenv(path string) (map[string]string, error) {
+// quoted. It warns on warn when the file holds a secret and can be read by
+// others.
+func readDotenv(path string, warn io.Writer) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -271,7 +273,7 @@ func readDotenv(path string) (map[string]string, error) {
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o044 != 0 {
 		for k := range out {
 			if isSecret(k) {
-				fmt.Fprintf(os.Stderr, "warning: %s holds %s and can be read by others (chmod 600 %s)\n", path, k, path)
+				fmt.Fprintf(warn, "warning: %s holds %s and can be read by others (chmod 600 %s)\n", path, k, path)
 				break
 			}
 		}

@@ -158,7 +158,7 @@ func parseFlags(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []stri
 		}
 		return nil, usageError{err}
 	}
-	cfg, err := loadConfig(e.environ, flagEnv)
+	cfg, err := loadConfig(e.environ, flagEnv, e.stderr)
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseDotenv(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr string
+	}{
+		{name: "empty", in: "", want: map[string]string{}},
+		{name: "plain", in: "DIGEST_NAME=Cycling Weekly\n", want: map[string]string{"DIGEST_NAME": "Cycling Weekly"}},
+		{name: "comments and blank lines", in: "# settings for cron\n\n  # indented comment\nDIGEST_QUIET=true\n",
+			want: map[string]string{"DIGEST_QUIET": "true"}},
+		{name: "trailing comment", in: "DIGEST_MAX_ITEMS=12 # a dozen\n", want: map[string]string{"DIGEST_MAX_ITEMS": "12"}},
+		{name: "hash inside a word is kept", in: "DIGEST_SMTP_PASSWORD=pa#ss\n", want: map[string]string{"DIGEST_SMTP_PASSWORD": "pa#ss"}},
+		{name: "double quotes", in: `DIGEST_FROM="The Digest <d@example.com>"`, want: map[string]string{"DIGEST_FROM": "The Digest <d@example.com>"}},
+		{name: "single quotes keep a hash", in: "DIGEST_NAME='A # B'\n", want: map[string]string{"DIGEST_NAME": "A # B"}},
+		{name: "export prefix", in: "export DIGEST_STATE=/var/lib/digest/digest.db\n", want: map[string]string{"DIGEST_STATE": "/var/lib/digest/digest.db"}},
+		{name: "spaces around the sign", in: "DIGEST_LANG_CODE = de\n", want: map[string]string{"DIGEST_LANG_CODE": "de"}},
+		{name: "empty value", in: "DIGEST_TEMPLATES=\n", want: map[string]string{"DIGEST_TEMPLATES": ""}},
+		{name: "value with an equals sign", in: "DIGEST_SMTP_URL=smtp://h:25?tls=none\n", want: map[string]string{"DIGEST_SMTP_URL": "smtp://h:25?tls=none"}},
+		{name: "CRLF line ends", in: "A=1\r\nB=2\r\n", want: map[string]string{"A": "1", "B": "2"}},
+		{name: "later line wins", in: "A=1\nA=2\n", want: map[string]string{"A": "2"}},
+		{name: "no equals sign", in: "# ok\nDIGEST_QUIET\n", wantErr: `digest.env:2: want KEY=value, got "DIGEST_QUIET"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseDotenv(strings.NewReader(tt.in), "digest.env")
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("parseDotenv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestConfigPrecedence checks the layers, lowest first: default, --config
+// file, environment, flag.
+func TestConfigPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "digest.env")
+	if err := os.WriteFile(file, []byte("DIGEST_NAME=From File\nDIGEST_MAX_ITEMS=7\nDIGEST_LANG_CODE=fr\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		environ  []string
+		flags    map[string]string
+		wantName string
+		wantMax  int
+		wantLang string
+	}{
+		{name: "defaults without a file", wantName: "The Digest", wantMax: 20, wantLang: "en"},
+		{name: "file over defaults", environ: []string{"DIGEST_CONFIG=" + file}, wantName: "From File", wantMax: 7, wantLang: "fr"},
+		{name: "--config flag", flags: map[string]string{"DIGEST_CONFIG": file}, wantName: "From File", wantMax: 7, wantLang: "fr"},
+		{name: "environment over file", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_NAME=From Env", "DIGEST_MAX_ITEMS=9"},
+			wantName: "From Env", wantMax: 9, wantLang: "fr"},
+		{name: "empty environment variable hides the file (default)", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_LANG_CODE="},
+			wantName: "From File", wantMax: 7, wantLang: "en"},
+		{name: "flag over environment over file", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_NAME=From Env"},
+			flags: map[string]string{"DIGEST_NAME": "From Flag"}, wantName: "From Flag", wantMax: 7, wantLang: "fr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			flags := tt.flags
+			if flags == nil {
+				flags = map[string]string{}
+			}
+			var warn bytes.Buffer
+			cfg, err := loadConfig(tt.environ, flags, &warn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Name != tt.wantName || cfg.MaxItems != tt.wantMax || cfg.Lang != tt.wantLang {
+				t.Errorf("got name %q, max items %d, lang %q; want %q, %d, %q", cfg.Name, cfg.MaxItems, cfg.Lang, tt.wantName, tt.wantMax, tt.wantLang)
+			}
+			if warn.Len() > 0 {
+				t.Errorf("unexpected warning: %s", warn.String())
+			}
+		})
+	}
+}
+
+func TestConfigFileWarnsWhenSecretIsReadable(t *testing.T) {
+	tests := []struct {
+		name     string
+		content  string
+		perm     os.FileMode
+		wantWarn bool
+	}{
+		{name: "secret, world-readable", content: "DIGEST_SMTP_PASSWORD=hunter2\n", perm: 0o644, wantWarn: true},
+		{name: "secret, group-readable", content: "DIGEST_SMTP_PASSWORD=hunter2\n", perm: 0o640, wantWarn: true},
+		{name: "secret, private", content: "DIGEST_SMTP_PASSWORD=hunter2\n", perm: 0o600},
+		{name: "no secret, world-readable", content: "DIGEST_NAME=Open\n", perm: 0o644},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "digest.env")
+			if err := os.WriteFile(file, []byte(tt.content), tt.perm); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(file, tt.perm); err != nil { // past the umask
+				t.Fatal(err)
+			}
+			var warn bytes.Buffer
+			if _, err := loadConfig([]string{"DIGEST_CONFIG=" + file}, map[string]string{}, &warn); err != nil {
+				t.Fatal(err)
+			}
+			got := warn.String()
+			if tt.wantWarn {
+				want := "warning: " + file + " holds DIGEST_SMTP_PASSWORD and can be read by others (chmod 600 " + file + ")\n"
+				if got != want {
+					t.Errorf("warning = %q, want %q", got, want)
+				}
+				if strings.Contains(got, "hunter2") {
+					t.Errorf("the warning shows the secret: %q", got)
+				}
+			} else if got != "" {
+				t.Errorf("warning = %q, want none", got)
+			}
+		})
+	}
+}
