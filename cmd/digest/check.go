@@ -3,8 +3,118 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/source"
+	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
+// errCheck reports that check found problems (exit 2).
+var errCheck = errors.New("check found problems")
+
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	return errors.New("check: not implemented yet")
+	flagEnv := map[string]string{}
+	fs := newFlagSet(e, "check", "", flagEnv)
+	offline := fs.Bool("offline", false, "do not fetch the sources; only read the sources list")
+	cfg, err := parseFlags(e, fs, flagEnv, args) // settings are checked here
+	if err != nil {
+		return err
+	}
+	w := e.stdout
+	fmt.Fprintln(w, "settings: ok")
+	problems := 0
+	problems += checkTemplates(w, cfg)
+	problems += checkSources(ctx, w, cfg, *offline)
+	problems += checkSubscribers(ctx, w, cfg)
+	if problems > 0 {
+		return usageError{fmt.Errorf("%w: %d", errCheck, problems)}
+	}
+	fmt.Fprintln(w, "all good")
+	return nil
+}
+
+// checkTemplates parses the templates and executes each on a sample
+// edition, as a run does before its first message.
+func checkTemplates(w io.Writer, cfg *Config) int {
+	r, err := newRenderer(cfg, time.Now)
+	if err == nil {
+		err = r.Check(sampleEdition(), digest.Subscriber{Email: "reader@example.com", Name: "Reader", Attrs: map[string]string{}})
+	}
+	if err != nil {
+		fmt.Fprintf(w, "templates: %v\n", err)
+		return 1
+	}
+	where := "built in"
+	if cfg.Templates != "" {
+		where = cfg.Templates + " (missing files from the built-in set)"
+	}
+	fmt.Fprintf(w, "templates: ok, %s\n", where)
+	return 0
+}
+
+func sampleEdition() *digest.Edition {
+	now := time.Now()
+	return &digest.Edition{ID: digest.EditionID(now, time.UTC), Cadence: digest.CadenceDaily, Created: now,
+		Overview: "In this issue: a sample story.",
+		Items: []digest.Item{{Article: digest.Article{ID: "https://example.com/sample", URL: "https://example.com/sample",
+			Title: "A sample story", Source: "Sample", Published: now, Tags: []string{"sample"}, AlsoIn: []string{"Other"}},
+			Blurb: []string{"A first sentence.", "A second one."}}}}
+}
+
+// checkSources reads the sources list and, unless offline, collects every
+// source once without touching the state.
+func checkSources(ctx context.Context, w io.Writer, cfg *Config, offline bool) int {
+	f, err := os.Open(cfg.Sources)
+	if err != nil {
+		fmt.Fprintf(w, "sources: %v\n", err)
+		return 1
+	}
+	specs, err := source.ParseList(f, cfg.Sources)
+	f.Close()
+	if err != nil {
+		n := 0
+		for _, e := range unjoin(err) {
+			fmt.Fprintf(w, "sources: %v\n", e)
+			n++
+		}
+		return n
+	}
+	if offline {
+		fmt.Fprintf(w, "sources: ok, %d listed (not fetched)\n", len(specs))
+		return 0
+	}
+	col, err := source.New(source.Config{List: cfg.Sources, Concurrency: cfg.Fetch.Concurrency, Timeout: cfg.Fetch.Timeout,
+		Deadline: cfg.Fetch.Deadline, MaxBytes: cfg.Fetch.MaxBytes, UserAgent: userAgent})
+	if err != nil {
+		fmt.Fprintf(w, "sources: %v\n", err)
+		return 1
+	}
+	c, err := col.Collect(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "sources: %v\n", err)
+		return 1
+	}
+	for _, f := range c.Failures {
+		fmt.Fprintf(w, "sources: %s: %s\n", f.Source, f.Err)
+	}
+	fmt.Fprintf(w, "sources: %d listed, %d failing, %d articles\n", len(specs), len(c.Failures), len(c.Articles))
+	return len(c.Failures)
+}
+
+func checkSubscribers(ctx context.Context, w io.Writer, cfg *Config) int {
+	s, errs := subscriber.Check(ctx, &subscriber.File{Path: cfg.Subscribers})
+	subscriber.WriteReport(w, s, errs)
+	return len(errs)
+}
+
+// unjoin splits an errors.Join into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -2,9 +2,63 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
 )
 
 func cmdCollect(ctx context.Context, e *env, args []string) error {
-	return errors.New("collect: not implemented yet")
+	flagEnv := map[string]string{}
+	fs := newFlagSet(e, "collect", "", flagEnv)
+	asJSON := fs.Bool("json", false, "one JSON object a line")
+	cfg, err := parseFlags(e, fs, flagEnv, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e.stderr, cfg)
+	st, closeState, err := openDry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeState()
+	editor, err := newEditor(cfg, st, log, time.Now)
+	if err != nil {
+		return err
+	}
+	col, err := editor.Collector.Collect(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := editor.Select.Apply(ctx, st, col.Articles, time.Now())
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	for _, it := range items {
+		if *asJSON {
+			a := it.Article
+			a.Text = ""
+			if err := enc.Encode(a); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s  %s\n    %s\n    %s", it.Published.Format("2006-01-02 15:04"), it.Title, it.Source, it.URL)
+		if len(it.Tags) > 0 {
+			fmt.Fprintf(e.stdout, "  [%s]", strings.Join(it.Tags, ", "))
+		}
+		if len(it.AlsoIn) > 0 {
+			fmt.Fprintf(e.stdout, "  (also in: %s)", strings.Join(it.AlsoIn, ", "))
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	for _, f := range col.Failures {
+		fmt.Fprintf(e.stderr, "source failed: %s: %s\n", f.Source, f.Err)
+	}
+	fmt.Fprintf(e.stderr, "%d articles collected, %d would be in the next edition, %d sources failed\n", len(col.Articles), len(items), len(col.Failures))
+	if cfg.Strict && len(col.Failures) > 0 {
+		return errSources
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -35,15 +37,21 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// newEditor wires the stages that make an edition.
+// newEditor wires the stages that make an edition. The store keeps the
+// fetch and summary caches too, unless it is read-only (a dry run).
 func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.Time) (*digest.Editor, error) {
+	var cache source.Cache
+	var blurbs summary.Cache
+	if !st.ReadOnly() {
+		cache, blurbs = st, st
+	}
 	col, err := source.New(source.Config{
 		List:        cfg.Sources,
 		Concurrency: cfg.Fetch.Concurrency,
 		Timeout:     cfg.Fetch.Timeout,
 		Deadline:    cfg.Fetch.Deadline,
 		MaxBytes:    cfg.Fetch.MaxBytes,
-		Cache:       st,
+		Cache:       cache,
 		Now:         now,
 		Logger:      log,
 		UserAgent:   userAgent,
@@ -51,14 +59,17 @@ func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	var sum digest.Summarizer = summary.New(summary.Options{Words: cfg.Words, Sentences: cfg.Sentence})
+	opts := summary.Options{Words: cfg.Words, Sentences: cfg.Sentence}
+	var sum digest.Summarizer = summary.New(opts)
 	if cfg.LLM.URL != "" {
 		sum = &summary.LLM{
 			URL:         cfg.LLM.URL,
 			Model:       cfg.LLM.Model,
 			Key:         cfg.LLM.Key,
-			Cache:       st,
+			Options:     opts,
+			Cache:       blurbs,
 			Fallback:    sum,
+			Logger:      log,
 			Concurrency: 4,
 			Timeout:     60 * time.Second,
 		}
@@ -198,4 +209,41 @@ func openState(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
 		return nil, nil, fmt.Errorf("state: %w", err)
 	}
 	return st, func() { st.Close(); unlock() }, nil
+}
+
+// openDry opens the state for a command that must not change it (preview,
+// collect, send-test): read-only beside a running run, or an empty
+// throwaway state when there is none yet.
+func openDry(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
+	st, err := store.OpenReadOnly(ctx, cfg.State)
+	if err == nil {
+		return st, func() { st.Close() }, nil
+	}
+	if _, statErr := os.Stat(cfg.State); statErr == nil {
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "digest-dry-")
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = store.Open(ctx, filepath.Join(dir, "digest.db"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("state: %w", err)
+	}
+	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+}
+
+// dryEdition returns today's edition without changing the state: the
+// frozen one if a run made it, else one built now and not frozen.
+func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*digest.Prepared, error) {
+	editor, err := newEditor(cfg, st, log, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	id := cfg.Edition
+	if id == "" {
+		id = digest.EditionID(time.Now(), cfg.tz)
+	}
+	return editor.Prepare(ctx, id, true)
 }

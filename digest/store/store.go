@@ -203,6 +203,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// ReadOnly reports whether the state was opened with OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.w == nil }
+
 // writer returns the write pool, or ErrReadOnly.
 func (s *Store) writer() (*sql.DB, error) {
 	if s.w == nil {
