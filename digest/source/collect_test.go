@@ -292,6 +292,32 @@ func TestConditionalGet(t *testing.T) {
 	if got, want := notModified.Load(), int32(2); got != want {
 		t.Errorf("%d 304 responses, want %d", got, want)
 	}
+
+	t.Run("no validators", func(t *testing.T) {
+		// A server that sends neither ETag nor Last-Modified gets plain
+		// requests, and its bodies are not kept.
+		var conditional atomic.Int32
+		plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "" {
+				conditional.Add(1)
+			}
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, rssFeed("https://example.org", "/plain"))
+		}))
+		defer plain.Close()
+		c := testCollector(Config{Cache: cache}, urlSpec("plain", plain.URL))
+		for range 2 {
+			if _, err := c.Collect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := conditional.Load(); got != 0 {
+			t.Errorf("%d conditional requests, want 0", got)
+		}
+		if _, _, body, _ := cache.LoadFetch(context.Background(), plain.URL); len(body) != 0 {
+			t.Errorf("cached %d bytes, want none", len(body))
+		}
+	})
 }
 
 // TestRequestHeaders checks the User-Agent and that gzip responses are

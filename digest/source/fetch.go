@@ -223,8 +223,15 @@ func (f *fetcher) get(ctx context.Context, rawURL, accept string, conditional bo
 		resp.body = cachedBody
 		return resp.response, nil
 	}
-	if conditional && f.cache != nil {
-		if err := f.cache.SaveFetch(ctx, rawURL, resp.etag(), resp.lastModified(), resp.body); err != nil {
+	// The body is kept for a later 304; without validators there will be
+	// none, so only stale validators need clearing.
+	newTag, newMod := resp.etag(), resp.lastModified()
+	if conditional && f.cache != nil && (newTag != "" || newMod != "" || etag != "" || lastMod != "") {
+		body := resp.body
+		if newTag == "" && newMod == "" {
+			body = nil
+		}
+		if err := f.cache.SaveFetch(ctx, rawURL, newTag, newMod, body); err != nil {
 			f.logger.WarnContext(ctx, "fetch cache", "url", rawURL, "err", err)
 		}
 	}
