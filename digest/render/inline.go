@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"text/template/parse"
 
 	"github.com/vanng822/go-premailer/premailer"
 	xhtml "golang.org/x/net/html"
@@ -74,6 +75,7 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 		return r.inlineSlow(real)
 	}
 	sh.once.Do(func() {
+		r.inlines.Add(1)
 		if sh.inlined, sh.err = inline(sh.doc); sh.err != nil {
 			sh.err = fmt.Errorf("inline css: %w", sh.err)
 		}
@@ -132,6 +134,7 @@ func (r *Renderer) shape(ev *editionView, d Data, toks []string) (*shape, error)
 
 // inlineSlow inlines one message's document, uncached.
 func (r *Renderer) inlineSlow(doc string) (string, error) {
+	r.inlines.Add(1)
 	out, err := inline(doc)
 	if err != nil {
 		return "", fmt.Errorf("inline css: %w", err)
@@ -155,3 +158,77 @@ var htmlEscaper = strings.NewReplacer(
 	"<", "&lt;",
 	">", "&gt;",
 )
+
+// attrNames returns the subscriber attributes the templates name:
+// .Subscriber.Attrs.NAME (or .Attrs.NAME under a with) and
+// index .Subscriber.Attrs "NAME". Only these go into a shape's key; should a
+// template reach an attribute some other way, the check in renderHTML sees
+// the output differ and inlines that message on its own.
+func attrNames(trees ...*parse.Tree) map[string]bool {
+	names := map[string]bool{}
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case nil:
+		case *parse.FieldNode:
+			addAttr(names, n.Ident)
+		case *parse.ChainNode:
+			addAttr(names, n.Field)
+			walk(n.Node)
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n != nil {
+				for _, c := range n.Cmds {
+					walk(c)
+				}
+			}
+		case *parse.CommandNode:
+			for i, a := range n.Args {
+				walk(a)
+				if id, ok := a.(*parse.IdentifierNode); ok && id.Ident == "index" {
+					for _, k := range n.Args[i+1:] {
+						if s, ok := k.(*parse.StringNode); ok {
+							names[s.Text] = true
+						}
+					}
+				}
+			}
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			walk(n.Pipe)
+		}
+	}
+	for _, t := range trees {
+		if t != nil {
+			walk(t.Root)
+		}
+	}
+	return names
+}
+
+// addAttr adds NAME when idents read like ... Attrs NAME.
+func addAttr(names map[string]bool, idents []string) {
+	for i := 0; i+1 < len(idents); i++ {
+		if idents[i] == "Attrs" {
+			names[idents[i+1]] = true
+		}
+	}
+}

@@ -28,7 +28,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template"
+	"text/template/parse"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -77,10 +79,13 @@ type Renderer struct {
 	files   map[string]string // template name → file name as the user sees it
 	policy  *bluemonday.Policy
 	md      goldmark.Markdown
-	token   string // a random word, the stem of placeholder values
+	token   string          // a random word, the stem of placeholder values
+	attrs   map[string]bool // subscriber attributes the templates name
 	// attrsInHTML is set when the HTML template's source names Attrs: only
 	// then do a subscriber's attributes tell shapes apart (see shape).
 	attrsInHTML bool
+
+	inlines atomic.Int64 // CSS inlinings done, for tests
 
 	mu       sync.Mutex
 	seq      int // numbers editionViews
@@ -147,6 +152,14 @@ func New(opts Options) (*Renderer, error) {
 	if r.text, err = template.New(templates.Text).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Text]); err != nil {
 		return nil, r.inputError(err)
 	}
+	var trees []*parse.Tree
+	for _, t := range r.subject.Templates() {
+		trees = append(trees, t.Tree)
+	}
+	for _, t := range r.html.Templates() {
+		trees = append(trees, t.Tree)
+	}
+	r.attrs = attrNames(trees...)
 	return r, nil
 }
 

@@ -279,6 +279,53 @@ func TestPersonalParts(t *testing.T) {
 	}
 }
 
+// TestInlineOncePerEdition checks the cache does its work: with the default
+// templates, a hundred subscribers cost one CSS inlining; a template that
+// reaches the attributes in a way the cache key cannot see still renders
+// each subscriber's own values, inlining message by message.
+func TestInlineOncePerEdition(t *testing.T) {
+	subs := make([]digest.Subscriber, 100)
+	for i := range subs {
+		subs[i] = digest.Subscriber{Email: fmt.Sprintf("r%d@example.org", i), Name: fmt.Sprintf("R%d", i),
+			Attrs: map[string]string{"plan": []string{"free", "pro"}[i%2], "company": fmt.Sprint("C", i)}}
+	}
+	hidden := t.TempDir()
+	page := `<html><head><style>p{color:red}</style></head><body><p>{{ range $k, $v := .Subscriber.Attrs }}{{ $k }}={{ $v }} {{ end }}</p></body></html>`
+	if err := os.WriteFile(filepath.Join(hidden, templates.HTML), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		want int64
+	}{
+		{"default templates", "", 1},
+		{"attributes reached by range", hidden, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newTestRenderer(t, tt.dir)
+			ed := testEdition(5)
+			for _, sub := range subs {
+				c, err := r.Render(ed, sub)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := sub.Email
+				if tt.dir != "" {
+					want = "company=" + sub.Attrs["company"] + " "
+				}
+				if !strings.Contains(c.HTML, want) {
+					t.Fatalf("%s: HTML lacks %q", sub.Email, want)
+				}
+			}
+			if got := r.inlines.Load(); got != tt.want {
+				t.Errorf("%d inlinings for %d messages, want %d", got, len(subs), tt.want)
+			}
+		})
+	}
+}
+
 func TestFilteredEditionsDoNotShareCache(t *testing.T) {
 	r := newTestRenderer(t, "")
 	full := testEdition(6)
