@@ -76,7 +76,8 @@ type job struct {
 
 type result struct {
 	row     Delivery
-	problem bool // failed, deferred or unknown: count toward MaxFailures
+	problem bool          // failed, deferred or unknown: count toward MaxFailures
+	took    time.Duration // from rendering to the last reply; 0: not attempted
 }
 
 // Deliver sends the editions to every subscriber owed one and returns the
@@ -382,7 +383,12 @@ func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, resu
 			results <- result{row: j.row}
 			continue
 		}
-		results <- run.deliver(ctx, sendCtx, &conn, j)
+		start := time.Now()
+		res := run.deliver(ctx, sendCtx, &conn, j)
+		if res.row.Attempts > j.row.Attempts {
+			res.took = time.Since(start)
+		}
+		results <- res
 	}
 }
 
@@ -523,6 +529,8 @@ func (run *dispatchRun) record(ctx context.Context, results <-chan result, r *Re
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var err error
+	var times sendHist
+	defer func() { r.SendTimes = times.summary() }()
 	flush := func() {
 		if len(buf) == 0 || err != nil {
 			return
@@ -544,6 +552,9 @@ func (run *dispatchRun) record(ctx context.Context, results <-chan result, r *Re
 				return err
 			}
 			r.count(res.row)
+			if res.took > 0 {
+				times.add(res.took)
+			}
 			buf = append(buf, res.row)
 			if len(buf) == cap(buf) {
 				flush()

@@ -31,6 +31,9 @@ type Report struct {
 
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
+	// SendTimes are the quantiles of the time each message took, rendering
+	// and retries included; nil when nothing was attempted.
+	SendTimes *SendTimes `json:"send_times,omitempty"`
 }
 
 // A Problem is one address that was not delivered, with the reason.

@@ -1,0 +1,469 @@
+// Command deliverybench measures how fast `digest run` delivers an edition
+// over SMTP, against the limit of the transport itself: Postfix's
+// smtp-source sending as many messages of the same size over as many
+// connections to the same loopback smtp-sink, in the same run.
+//
+//	go run ./cmd/deliverybench [-n 10000] [-c 4] [-runs 3]
+//
+// It generates n subscribers, starts smtp-sink on a free loopback port,
+// builds cmd/digest and runs it against the sink with a fresh state file
+// per run (the journal as durable as in production: SQLite WAL with
+// synchronous=FULL), then runs smtp-source. It prints, per run and as the
+// median: messages per second, the ratio digest / smtp-source, peak RSS,
+// CPU seconds and the p50/p99 time per message from digest's report.
+//
+// smtp-sink and smtp-source come from Debian's postfix package, fetched
+// once with `apt-get download postfix` and unpacked with `dpkg -x` into
+// -postfix (default ~/.cache/digest-bench); Postfix is neither installed
+// nor started. The benchmark needs Linux and apt; CI does not run it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest/subscriber"
+)
+
+// options are the command's flags.
+type options struct {
+	n, conns, runs int
+	postfix        string // folder of the unpacked postfix package
+	work           string // folder for lists, state and binaries; "" = temporary
+	keep           bool
+	cpuprofile     string // passed to digest as DIGEST_CPUPROFILE
+	noSource       bool
+	perConn        int
+	bin            string // a prebuilt digest; "" = build ./cmd/digest
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var o options
+	home, _ := os.UserCacheDir()
+	flag.IntVar(&o.n, "n", 10000, "subscribers (messages) per run")
+	flag.IntVar(&o.conns, "c", 4, "SMTP connections (DIGEST_SMTP_CONCURRENCY and smtp-source -s)")
+	flag.IntVar(&o.runs, "runs", 3, "runs; the table ends with the median")
+	flag.StringVar(&o.postfix, "postfix", filepath.Join(home, "digest-bench"), "folder holding (or to receive) the unpacked postfix package")
+	flag.StringVar(&o.work, "work", "", "work folder (default: a temporary one, removed unless -keep)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the work folder")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "ask digest for a CPU profile of each run (DIGEST_CPUPROFILE=FILE.runN)")
+	flag.BoolVar(&o.noSource, "no-smtp-source", false, "skip the smtp-source reference")
+	flag.IntVar(&o.perConn, "per-conn", 0, "DIGEST_SMTP_MAX_PER_CONN (0: digest's default)")
+	flag.StringVar(&o.bin, "bin", "", "use this digest binary instead of building ./cmd/digest")
+	flag.Parse()
+	if err := run(ctx, os.Stdout, o); err != nil {
+		fmt.Fprintf(os.Stderr, "deliverybench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// measure is one program's run.
+type measure struct {
+	sent     int
+	wall     time.Duration // the whole process
+	delivery time.Duration // digest: the delivery stage only (its report)
+	cpu      time.Duration // user + system of the child
+	maxRSS   int64         // bytes
+	p50, p99 time.Duration
+}
+
+func (m measure) rate() float64 { return float64(m.sent) / m.wall.Seconds() }
+
+func (m measure) deliveryRate() float64 {
+	if m.delivery <= 0 {
+		return 0
+	}
+	return float64(m.sent) / m.delivery.Seconds()
+}
+
+func run(ctx context.Context, out io.Writer, o options) error {
+	if o.n < 1 || o.conns < 1 || o.runs < 1 {
+		return errors.New("-n, -c and -runs must be at least 1")
+	}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	sink, source, err := postfixTools(ctx, o.postfix)
+	if err != nil {
+		return err
+	}
+	work := o.work
+	if work == "" {
+		if work, err = os.MkdirTemp("", "deliverybench-"); err != nil {
+			return err
+		}
+		if !o.keep {
+			defer os.RemoveAll(work)
+		}
+	} else if err := os.MkdirAll(work, 0o755); err != nil {
+		return err
+	}
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(work, "digest")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/digest")
+		build.Dir, build.Stderr = root, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build digest: %w", err)
+		}
+	}
+	list := filepath.Join(work, "subscribers.csv")
+	if err := writeList(list, o.n); err != nil {
+		return err
+	}
+	size, err := messageSize(ctx, bin, root, work)
+	if err != nil {
+		return err
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	args := []string{}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "root") // required when run as root
+	}
+	args = append(args, addr, "256")
+	sinkCmd := exec.CommandContext(ctx, sink, args...)
+	sinkCmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+postfixLibs(o.postfix))
+	sinkCmd.Stderr = os.Stderr
+	if err := sinkCmd.Start(); err != nil {
+		return fmt.Errorf("smtp-sink: %w", err)
+	}
+	defer func() { _ = sinkCmd.Process.Kill(); _ = sinkCmd.Wait() }()
+	if err := waitListening(ctx, addr); err != nil {
+		return fmt.Errorf("smtp-sink: %w", err)
+	}
+
+	fmt.Fprintf(out, "deliverybench: n=%d connections=%d message=%d bytes  %s\n", o.n, o.conns, size, machine())
+	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s\n",
+		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99")
+	var ds, ss []measure
+	for i := 1; i <= o.runs; i++ {
+		load := loadAvg()
+		d, err := runDigest(ctx, o, i, bin, root, work, list, port)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i, err)
+		}
+		ds = append(ds, d)
+		var s measure
+		if !o.noSource {
+			if s, err = runSource(ctx, o, source, size, addr); err != nil {
+				return fmt.Errorf("run %d: %w", i, err)
+			}
+			ss = append(ss, s)
+		}
+		printRow(out, strconv.Itoa(i), load, d, s)
+	}
+	var medS measure
+	if len(ss) > 0 {
+		medS = median(ss)
+	}
+	printRow(out, "med", loadAvg(), median(ds), medS)
+	fmt.Fprintln(out, "digest/s: messages / wall time of the whole `digest run` process (start, collect, render, deliver, exit);")
+	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s;")
+	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply.")
+	return nil
+}
+
+func printRow(out io.Writer, name, load string, d, s measure) {
+	ratio, srate := "-", "-"
+	if s.sent > 0 {
+		srate = fmt.Sprintf("%.0f", s.rate())
+		ratio = fmt.Sprintf("%.2f", d.rate()/s.rate())
+	}
+	fmt.Fprintf(out, "%-4s %-6s %10.0f %10.0f %10s %7s %8.1fM %8.2f %9s %9s\n",
+		name, load, d.rate(), d.deliveryRate(), srate, ratio, float64(d.maxRSS)/(1<<20), d.cpu.Seconds(),
+		d.p50.Round(time.Microsecond), d.p99.Round(time.Microsecond))
+}
+
+// median takes the median of each column on its own.
+func median(ms []measure) measure {
+	pick := func(f func(measure) float64) float64 {
+		v := make([]float64, len(ms))
+		for i, m := range ms {
+			v[i] = f(m)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	sent := ms[0].sent
+	return measure{
+		sent:     sent,
+		wall:     time.Duration(float64(sent) / pick(measure.rate) * float64(time.Second)),
+		delivery: time.Duration(float64(sent) / max(pick(measure.deliveryRate), 1e-9) * float64(time.Second)),
+		cpu:      time.Duration(pick(func(m measure) float64 { return float64(m.cpu) })),
+		maxRSS:   int64(pick(func(m measure) float64 { return float64(m.maxRSS) })),
+		p50:      time.Duration(pick(func(m measure) float64 { return float64(m.p50) })),
+		p99:      time.Duration(pick(func(m measure) float64 { return float64(m.p99) })),
+	}
+}
+
+// report is the part of digest's --report JSON the benchmark reads.
+type report struct {
+	Sent      int           `json:"sent"`
+	Duration  time.Duration `json:"duration_ns"`
+	SendTimes *struct {
+		P50 time.Duration `json:"p50_ns"`
+		P99 time.Duration `json:"p99_ns"`
+	} `json:"send_times"`
+}
+
+// runDigest runs `digest run` against the sink with a fresh state file.
+func runDigest(ctx context.Context, o options, i int, bin, root, work, list string, port int) (measure, error) {
+	dir := filepath.Join(work, fmt.Sprintf("run%d", i))
+	if err := os.RemoveAll(dir); err != nil {
+		return measure{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return measure{}, err
+	}
+	reportFile := filepath.Join(dir, "report.json")
+	env := append(os.Environ(),
+		fmt.Sprintf("DIGEST_SMTP_URL=smtp://127.0.0.1:%d?tls=none", port),
+		"DIGEST_SUBSCRIBERS="+list,
+		"DIGEST_STATE="+filepath.Join(dir, "digest.db"),
+		"DIGEST_SOURCES="+filepath.Join(root, "examples", "sources.txt"),
+		"DIGEST_SMTP_CONCURRENCY="+strconv.Itoa(o.conns),
+		"DIGEST_REPORT="+reportFile,
+		"DIGEST_FROM=The Digest <digest@example.org>",
+		"DIGEST_QUIET=true",
+	)
+	if o.perConn > 0 {
+		env = append(env, "DIGEST_SMTP_MAX_PER_CONN="+strconv.Itoa(o.perConn))
+	}
+	if o.cpuprofile != "" {
+		env = append(env, fmt.Sprintf("DIGEST_CPUPROFILE=%s.run%d", o.cpuprofile, i))
+	}
+	cmd := exec.CommandContext(ctx, bin, "run")
+	cmd.Dir, cmd.Env, cmd.Stderr = dir, env, os.Stderr
+	m, err := timed(cmd)
+	if err != nil {
+		return m, fmt.Errorf("digest run: %w", err)
+	}
+	b, err := os.ReadFile(reportFile)
+	if err != nil {
+		return m, err
+	}
+	var r report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return m, fmt.Errorf("report: %w", err)
+	}
+	if r.Sent != o.n {
+		return m, fmt.Errorf("digest sent %d of %d messages", r.Sent, o.n)
+	}
+	m.sent, m.delivery = r.Sent, r.Duration
+	if r.SendTimes != nil {
+		m.p50, m.p99 = r.SendTimes.P50, r.SendTimes.P99
+	}
+	return m, nil
+}
+
+// runSource sends n messages of size bytes over conns connections, each
+// connection kept for all its messages (-d), as digest keeps its own.
+func runSource(ctx context.Context, o options, source string, size int, addr string) (measure, error) {
+	cmd := exec.CommandContext(ctx, source, "-d", "-l", strconv.Itoa(size), "-m", strconv.Itoa(o.n),
+		"-s", strconv.Itoa(o.conns), "-f", "from@example.org", "-t", "to@example.org", addr)
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+postfixLibs(o.postfix))
+	cmd.Stderr = os.Stderr
+	m, err := timed(cmd)
+	if err != nil {
+		return m, fmt.Errorf("smtp-source: %w", err)
+	}
+	m.sent = o.n
+	return m, nil
+}
+
+// timed runs cmd and returns its wall time, CPU time and peak RSS.
+func timed(cmd *exec.Cmd) (measure, error) {
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return measure{}, err
+	}
+	m := measure{wall: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		m.maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return m, nil
+}
+
+// messageSize runs digest into an outbox for a few subscribers and returns
+// the average size of the messages it wrote.
+func messageSize(ctx context.Context, bin, root, work string) (int, error) {
+	dir := filepath.Join(work, "size")
+	if err := os.RemoveAll(dir); err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	list := filepath.Join(dir, "subscribers.csv")
+	if err := writeList(list, 20); err != nil {
+		return 0, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "run")
+	cmd.Dir, cmd.Stderr = dir, os.Stderr
+	cmd.Env = append(os.Environ(),
+		"DIGEST_SUBSCRIBERS="+list,
+		"DIGEST_STATE="+filepath.Join(dir, "digest.db"),
+		"DIGEST_SOURCES="+filepath.Join(root, "examples", "sources.txt"),
+		"DIGEST_OUTBOX="+filepath.Join(dir, "outbox"),
+		"DIGEST_FROM=The Digest <digest@example.org>",
+		"DIGEST_QUIET=true",
+	)
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("digest run to the outbox: %w", err)
+	}
+	var total, count int
+	err := filepath.WalkDir(filepath.Join(dir, "outbox"), func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(path, ".eml") {
+			return err
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		total += int(info.Size())
+		count++
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if count == 0 {
+		return 0, errors.New("digest wrote no message to the outbox")
+	}
+	return total / count, nil
+}
+
+func writeList(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := subscriber.Generate(f, n); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// postfixTools returns the paths of smtp-sink and smtp-source, fetching and
+// unpacking the postfix package into dir first if they are not there.
+func postfixTools(ctx context.Context, dir string) (sink, source string, err error) {
+	sink = filepath.Join(dir, "pkg", "usr", "sbin", "smtp-sink")
+	source = filepath.Join(dir, "pkg", "usr", "sbin", "smtp-source")
+	if _, err := os.Stat(sink); err == nil {
+		return sink, source, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	dl := exec.CommandContext(ctx, "apt-get", "download", "postfix")
+	dl.Dir, dl.Stdout, dl.Stderr = dir, os.Stderr, os.Stderr
+	if err := dl.Run(); err != nil {
+		return "", "", fmt.Errorf("apt-get download postfix (needs apt; or unpack postfix into %s/pkg): %w", dir, err)
+	}
+	debs, _ := filepath.Glob(filepath.Join(dir, "postfix_*.deb"))
+	if len(debs) == 0 {
+		return "", "", errors.New("apt-get download postfix: no .deb")
+	}
+	x := exec.CommandContext(ctx, "dpkg", "-x", debs[len(debs)-1], filepath.Join(dir, "pkg"))
+	x.Stderr = os.Stderr
+	if err := x.Run(); err != nil {
+		return "", "", fmt.Errorf("dpkg -x: %w", err)
+	}
+	return sink, source, nil
+}
+
+// postfixLibs is where the unpacked tools find their shared libraries.
+func postfixLibs(dir string) string {
+	return filepath.Join(dir, "pkg", "usr", "lib", "postfix")
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	b, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(b))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("run from inside the digest module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitListening(ctx context.Context, addr string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// loadAvg is the one-minute load average, from /proc/loadavg.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+// machine names the CPU and its cores, from /proc/cpuinfo.
+func machine() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	model, cores := "", 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), ":")
+		switch strings.TrimSpace(k) {
+		case "model name":
+			model = strings.TrimSpace(v)
+		case "processor":
+			cores++
+		}
+	}
+	return fmt.Sprintf("cpu=%q cores=%d", model, cores)
+}
