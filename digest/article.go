@@ -17,8 +17,11 @@ type Article struct {
 	Published time.Time `json:"published"`
 	Tags      []string  `json:"tags,omitempty"`
 	Text      string    `json:"text,omitempty"`
-	// AlsoIn names the other sources that carried the same story.
-	AlsoIn []string `json:"also_in,omitempty"`
+	// AlsoIn names the other sources that carried the same story, and
+	// Duplicates holds those articles' IDs: they are folded into this one
+	// and count as sent with it.
+	AlsoIn     []string `json:"also_in,omitempty"`
+	Duplicates []string `json:"duplicates,omitempty"`
 }
 
 // A SourceFailure reports one source that could not be collected. The run

@@ -81,6 +81,7 @@ func (s Selection) mergeStories(articles []Article) []Article {
 				if !slices.Contains(k.AlsoIn, a.Source) {
 					k.AlsoIn = append(k.AlsoIn, a.Source)
 				}
+				k.Duplicates = append(k.Duplicates, a.ID)
 				merged = true
 				break
 			}

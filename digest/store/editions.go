@@ -58,8 +58,8 @@ func (s *Store) Editions(ctx context.Context, cadence string, since time.Time) (
 	return eds, nil
 }
 
-// Freeze stores the edition and marks each of its articles as seen, in
-// one transaction. Freezing an ID that is already frozen returns an error
+// Freeze stores the edition and marks each of its articles (and their
+// Duplicates) as seen, in one transaction. Freezing an ID that is already frozen returns an error
 // wrapping ErrExists and changes nothing. An article already seen in an
 // earlier edition stays attributed to that edition.
 func (s *Store) Freeze(ctx context.Context, ed *digest.Edition) error {
@@ -97,8 +97,10 @@ func (s *Store) Freeze(ctx context.Context, ed *digest.Edition) error {
 		}
 		defer mark.Close()
 		for _, it := range ed.Items {
-			if _, err := mark.ExecContext(ctx, it.ID, ed.ID); err != nil {
-				return fmt.Errorf("freeze %s: mark %s seen: %w", ed.ID, it.ID, err)
+			for _, id := range append([]string{it.ID}, it.Duplicates...) {
+				if _, err := mark.ExecContext(ctx, id, ed.ID); err != nil {
+					return fmt.Errorf("freeze %s: mark %s seen: %w", ed.ID, id, err)
+				}
 			}
 		}
 	}
