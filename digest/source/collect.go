@@ -381,13 +381,42 @@ func (c *Collector) page(ctx context.Context, spec Spec) ([]entry, error) {
 // fullTextKey is the cache key under which an article's full text is kept.
 func fullTextKey(id string) string { return "fulltext " + id }
 
-// fullText replaces each entry's text with the main text of its page. A
-// text already fetched by an earlier run comes from the cache; the others
-// are fetched, Concurrency at most in flight. An entry whose page fails
-// keeps its teaser.
+// Limits of the fulltext option: the pages of one source fetched at once
+// (all its pages are usually on one site), and how many of its newest items
+// get their full text.
+const (
+	fullTextPerSource = 4
+	fullTextItems     = 25
+)
+
+// fullText replaces the text of a source's newest entries with the main
+// text of their pages. A text fetched by an earlier run comes from the
+// cache; the others are fetched, a few at a time. An entry whose page
+// fails keeps its teaser.
 func (c *Collector) fullText(ctx context.Context, spec Spec, entries []entry) {
+	order := make([]int, len(entries))
+	for i := range order {
+		order[i] = i
+	}
+	// Newest first; undated entries are new.
+	slices.SortStableFunc(order, func(a, b int) int {
+		ta, tb := entries[a].Published, entries[b].Published
+		switch {
+		case ta.IsZero() && tb.IsZero():
+			return 0
+		case ta.IsZero():
+			return -1
+		case tb.IsZero():
+			return 1
+		}
+		return tb.Compare(ta)
+	})
+	if len(order) > fullTextItems {
+		order = order[:fullTextItems]
+	}
 	var wg sync.WaitGroup
-	for i := range entries {
+	sem := make(chan struct{}, min(fullTextPerSource, c.cfg.Concurrency))
+	for _, i := range order {
 		e := &entries[i]
 		if e.URL == "" {
 			continue
@@ -400,6 +429,12 @@ func (c *Collector) fullText(ctx context.Context, spec Spec, entries []entry) {
 			}
 		}
 		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				return
+			}
 			text, err := c.pageText(ctx, e.URL)
 			if err != nil {
 				c.cfg.Logger.InfoContext(ctx, "full text", "source", spec.String(), "url", e.URL, "err", err)

@@ -423,6 +423,55 @@ func TestFullText(t *testing.T) {
 	}
 }
 
+// TestFullTextLimits checks that a long teaser feed gets full text for its
+// newest items only, with a few page requests in flight at most.
+func TestFullTextLimits(t *testing.T) {
+	var inFlight, most, pages atomic.Int32
+	var srv *httptest.Server
+	mux := http.NewServeMux()
+	mux.HandleFunc("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		var b strings.Builder
+		b.WriteString(`<rss version="2.0"><channel><title>Long</title><link>` + srv.URL + `</link><description>d</description>`)
+		for i := range 40 {
+			// Item i is i hours old: items 0-24 are the newest.
+			fmt.Fprintf(&b, `<item><title>item %d</title><link>%s/p/%d</link><pubDate>%s</pubDate><description>Teaser.</description></item>`,
+				i, srv.URL, i, fixedNow.Add(-time.Duration(i)*time.Hour).Format(time.RFC1123Z))
+		}
+		b.WriteString(`</channel></rss>`)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, b.String())
+	})
+	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
+		pages.Add(1)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, articlePage(r.URL.Path))
+	})
+	srv = httptest.NewServer(mux)
+	defer srv.Close()
+	spec := urlSpec("long", srv.URL+"/feed.xml")
+	spec.FullText = true
+	col, err := testCollector(Config{Concurrency: 16}, spec).Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pages.Load(), int32(fullTextItems); got != want {
+		t.Errorf("%d pages fetched, want %d", got, want)
+	}
+	if got := most.Load(); got > fullTextPerSource {
+		t.Errorf("%d page requests at once, want at most %d", got, fullTextPerSource)
+	}
+	for i, a := range col.Articles {
+		if full := a.Text != "Teaser."; full != (i < fullTextItems) {
+			t.Errorf("%s: full text %v, want %v", a.Title, full, i < fullTextItems)
+		}
+	}
+}
+
 // TestInternalAddressRefused checks that links found in a feed are not
 // fetched from loopback addresses when the source is not itself on one: a
 // feed file whose fulltext links point at a loopback server.

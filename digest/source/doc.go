@@ -23,8 +23,9 @@
 // Relative paths are resolved against the folder of the list file. The
 // options are
 //
-//   - fulltext: the feed carries only teasers, so fetch each new item's page
-//     and use its main text;
+//   - fulltext: the feed carries only teasers, so fetch the pages of its 25
+//     newest items (4 at a time, once: the text is cached) and use their
+//     main text;
 //   - page: LOCATION is a web page, not a feed;
 //   - name="...": the source's display name (default: the feed's title, or
 //     the folder's name);
