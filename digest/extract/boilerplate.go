@@ -52,7 +52,7 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`media playback is unsupported on your device`,
 	`(?:image|photo|slide|picture) \d+ (?:of|/) ?/? ?\d*`, `\d+ ?(?:of|/) ?\d+`, `\d+of\d+.{0,240}`,
 	`caption`, `close`, `enlarge(?: this image)?`, `expand`, `hide caption`, `toggle caption`,
-	`copyright .{0,100}`, `(?:©|\(c\)).{0,240}`, `all rights reserved.{0,40}`,
+	`copyright:? (?:©|\(c\)|\d{4}|by ).{0,100}`, `(?:©|\(c\)).{0,240}`, `all rights reserved.{0,40}`,
 	`disclaimer: .{0,240}`, `.{0,100}\bearn (?:an )?(?:affiliate )?commission.{0,150}`,
 	`have a (?:news |story )?tip\?.{0,200}`,
 	// bylines and credits standing alone
@@ -101,10 +101,17 @@ var dateWords = map[string]bool{
 	"ago": true, "hours": true, "hour": true, "minutes": true, "mins": true, "days": true, "day": true, "h": true, "min": true, "t": true, "z": true,
 }
 
+// dateMarkRE matches what makes numbers a date or time: a month or day
+// name, a clock time or an ISO date.
+var dateMarkRE = regexp.MustCompile(`\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b\d{1,2}:\d{2}\b|\d\s*[ap]\.?m\b|\b\d{4}-\d{2}-\d{2}\b`)
+
 // isDateline reports whether l, a lower-cased line, is only a date and
 // time, perhaps with a word or two ("Updated", a place or an outlet).
 func isDateline(l string) bool {
 	if len(l) > 80 {
+		return false
+	}
+	if !dateMarkRE.MatchString(l) {
 		return false
 	}
 	words := strings.FieldsFunc(l, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
