@@ -40,8 +40,10 @@ func WritePreview(dir string, c digest.Content) error {
 // error is shown on the page instead of the message. watchDir may be empty
 // (nothing watched) and subs may be empty (an example subscriber is used).
 //
-// Routes: / (the page), /html and /text (the parts; ?sub=N picks the
-// subscriber), /version (changes when the templates do).
+// Routes: / (the page; ?w=375 shows the HTML at a phone's width), /html and
+// /text (the parts; ?sub=N or ?email=ADDR picks the subscriber), /version
+// (changes when the templates do). The page lists the first 200
+// subscribers; any other is found by address.
 func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string) http.Handler {
 	if len(subs) == 0 {
 		subs = []digest.Subscriber{{Email: "reader@example.com", Name: "Example Reader"}}
@@ -104,8 +106,20 @@ func dirStamp(dir string) string {
 	return b.String()
 }
 
-// subscriber returns the index of the subscriber the request asks for.
+// maxListed is how many subscribers the page's list offers; others are
+// found by typing their address.
+const maxListed = 200
+
+// subscriber returns the index of the subscriber the request asks for: by
+// address (?email=), else by position (?sub=), else the first.
 func (p *preview) subscriber(req *http.Request) int {
+	if email := strings.TrimSpace(req.URL.Query().Get("email")); email != "" {
+		for i, s := range p.subs {
+			if strings.EqualFold(s.Email, email) {
+				return i
+			}
+		}
+	}
 	i, err := strconv.Atoi(req.URL.Query().Get("sub"))
 	if err != nil || i < 0 || i >= len(p.subs) {
 		return 0
@@ -149,14 +163,21 @@ func (p *preview) part(w http.ResponseWriter, req *http.Request) {
 
 func (p *preview) page(w http.ResponseWriter, req *http.Request) {
 	c, v, err := p.render(req)
+	width := 640
+	if req.URL.Query().Get("w") == "375" {
+		width = 375
+	}
+	subs := p.subs[:min(len(p.subs), maxListed)]
 	data := struct {
 		Content digest.Content
 		Err     error
 		Version int
 		Sub     int
 		Subs    []digest.Subscriber
+		More    int
 		Edition string
-	}{c, err, v, p.subscriber(req), p.subs, p.ed.ID}
+		Width   int
+	}{c, err, v, p.subscriber(req), subs, len(p.subs) - len(subs), p.ed.ID, width}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := previewPage.Execute(w, data); err != nil {
@@ -173,7 +194,7 @@ body { margin: 0; font: 14px/1.4 system-ui, sans-serif; background: #f4f5f7; col
 header { padding: 10px 16px; background: #fff; border-bottom: 1px solid #d8dee4; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
 header h1 { font-size: 15px; margin: 0; }
 main { display: flex; gap: 16px; padding: 16px; align-items: flex-start; flex-wrap: wrap; }
-iframe { width: 640px; height: 85vh; border: 1px solid #d8dee4; background: #fff; }
+iframe { height: 85vh; border: 1px solid #d8dee4; background: #fff; }
 pre { width: 80ch; max-height: 85vh; overflow: auto; margin: 0; padding: 12px; background: #fff; border: 1px solid #d8dee4; }
 .error { margin: 16px; padding: 12px; background: #fff0f0; border: 1px solid #e5a0a0; white-space: pre-wrap; font-family: monospace; }
 </style></head>
@@ -185,12 +206,16 @@ pre { width: 80ch; max-height: 85vh; overflow: auto; margin: 0; padding: 12px; b
 {{- range $i, $s := .Subs }}
 <option value="{{ $i }}"{{ if eq $i $.Sub }} selected{{ end }}>{{ $s.Email }}{{ with $s.Name }} ({{ . }}){{ end }}</option>
 {{- end }}
-</select></label> <noscript><button>Show</button></noscript></form>
+</select></label>
+{{- if .More }} or <input name="email" type="email" placeholder="any address ({{ .More }} more)">{{ end }}
+<label><input type="radio" name="w" value="640"{{ if ne .Width 375 }} checked{{ end }} onchange="this.form.submit()"> desktop</label>
+<label><input type="radio" name="w" value="375"{{ if eq .Width 375 }} checked{{ end }} onchange="this.form.submit()"> phone</label>
+<button>Show</button></form>
 <span>edition {{ .Edition }}</span>
 </header>
 {{ if .Err }}<div class="error" id="error">{{ .Err }}</div>
 {{ else }}<main>
-<iframe title="HTML part" sandbox src="/html?sub={{ .Sub }}"></iframe>
+<iframe title="HTML part" sandbox src="/html?sub={{ .Sub }}" style="width: {{ .Width }}px"></iframe>
 <pre id="text">{{ .Content.Text }}</pre>
 </main>{{ end }}
 <script>

@@ -60,7 +60,7 @@ func TestPreviewHandler(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET /: %d\n%s", code, page)
 	}
-	for _, want := range []string{"First Ada", `<iframe title="HTML part" sandbox src="/html?sub=0">`, "Story number 3", "bob@example.org (Bob &lt;b&gt;)", `fetch("/version"`} {
+	for _, want := range []string{"First Ada", `<iframe title="HTML part" sandbox src="/html?sub=0" style="width: 640px">`, "Story number 3", "bob@example.org (Bob &lt;b&gt;)", `fetch("/version"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -74,6 +74,10 @@ func TestPreviewHandler(t *testing.T) {
 		_, html := get(t, srv.URL+"/html?sub=1")
 		if !strings.Contains(html, "bob@example.org") || !strings.Contains(html, "<table") {
 			t.Errorf("/html?sub=1 is not Bob's HTML part")
+		}
+		_, byEmail := get(t, srv.URL+"/?email=BOB@example.org&w=375")
+		if !strings.Contains(byEmail, "First Bob &lt;b&gt;") || !strings.Contains(byEmail, `style="width: 375px"`) {
+			t.Errorf("?email=BOB@example.org&w=375 does not render as Bob at 375 px")
 		}
 		_, text := get(t, srv.URL+"/text?sub=1")
 		if !strings.Contains(text, "You receive The Digest at bob@example.org.") {

@@ -158,6 +158,27 @@ func TestHostileFeedData(t *testing.T) {
 	}
 }
 
+func TestSanitizeFunction(t *testing.T) {
+	dir := t.TempDir()
+	page := `<html><body>{{ range .Items }}<div>{{ sanitize .Text }}</div>{{ end }}</body></html>`
+	if err := os.WriteFile(filepath.Join(dir, templates.HTML), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRenderer(t, dir)
+	ed := testEdition(1)
+	ed.Items[0].Text = `<p>Good <em>text</em> <a href="https://ok.example/">link</a></p>` +
+		`<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">js</a>` +
+		`<a href="/relative">rel</a><form action="https://evil.example/"><input name=p></form><iframe src="https://evil.example/"></iframe>`
+	c, err := r.Render(ed, testSubscriber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSafeHTML(t, c.HTML)
+	if !strings.Contains(c.HTML, `Good <em>text</em> <a href="https://ok.example/"`) {
+		t.Errorf("sanitize dropped harmless markup:\n%s", c.HTML)
+	}
+}
+
 func TestNoteUnsafeHTML(t *testing.T) {
 	r, err := New(Options{Name: "N", NoteUnsafeHTML: true})
 	if err != nil {
