@@ -12,8 +12,8 @@ import (
 // interactive elements (scripts, styles, forms, buttons, menus) nothing.
 type textBuilder struct {
 	b strings.Builder
-	// pending is the break owed before the next text: 0 none, 1 a line
-	// break, 2 a paragraph break.
+	// pending is the separator owed before the next text: 0 none, -1 a
+	// space, 1 a line break, 2 a paragraph break.
 	pending int
 	// pre counts the <pre> elements the walk is inside.
 	pre int
@@ -49,12 +49,16 @@ func blockText(n *html.Node) string {
 
 func (t *textBuilder) String() string { return t.b.String() }
 
+// brk owes a line (1) or paragraph (2) break before the next text; breaks
+// at the start are dropped and the stronger of two wins.
 func (t *textBuilder) brk(level int) {
 	if t.b.Len() > 0 && level > t.pending {
 		t.pending = level
 	}
 }
 
+// text writes s after the separator owed. Outside <pre>, runs of white
+// space become one space.
 func (t *textBuilder) text(s string) {
 	if t.pre == 0 {
 		s = strings.Join(strings.Fields(s), " ")
@@ -65,8 +69,6 @@ func (t *textBuilder) text(s string) {
 			}
 			return
 		}
-		// Keep the word boundary of leading white space.
-		// (Fields dropped it; the raw text tells.)
 	}
 	switch {
 	case t.pending == 2:
@@ -80,6 +82,7 @@ func (t *textBuilder) text(s string) {
 	t.b.WriteString(s)
 }
 
+// walk writes the text of n and its descendants.
 func (t *textBuilder) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
