@@ -53,8 +53,8 @@ type Config struct {
 
 // FetchConfig holds the settings of source collection.
 type FetchConfig struct {
-	Concurrency int           `env:"FETCH_CONCURRENCY" envDefault:"8" flag:"fetch-concurrency" help:"sources fetched at once"`
-	Timeout     time.Duration `env:"FETCH_TIMEOUT" envDefault:"15s" flag:"fetch-timeout" help:"timeout of one HTTP request"`
+	Concurrency int           `env:"FETCH_CONCURRENCY" envDefault:"16" flag:"fetch-concurrency" help:"sources fetched at once"`
+	Timeout     time.Duration `env:"FETCH_TIMEOUT" envDefault:"20s" flag:"fetch-timeout" help:"timeout of one HTTP request"`
 	Deadline    time.Duration `env:"COLLECT_TIMEOUT" envDefault:"2m" flag:"collect-timeout" help:"deadline for collecting all sources"`
 	MaxBytes    int64         `env:"FETCH_MAX_BYTES" envDefault:"10485760" flag:"fetch-max-bytes" help:"largest response accepted, in bytes"`
 }

@@ -52,6 +52,7 @@ func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.T
 		Deadline:    cfg.Fetch.Deadline,
 		MaxBytes:    cfg.Fetch.MaxBytes,
 		Cache:       cache,
+		Location:    cfg.tz,
 		Now:         now,
 		Logger:      log,
 		UserAgent:   userAgent,
