@@ -127,6 +127,7 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 	parser := readability.NewParser()
 	article, err := parser.ParseDocument(doc, pageURL)
 	var p Page
+	text := ""
 	if err == nil {
 		p = Page{
 			Title:    Clean(article.Title()),
@@ -139,14 +140,16 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 		}
 		if article.Node != nil {
 			prune(article.Node)
-			p.Text = dropLines(Clean(blockText(article.Node)), p.Byline, p.Title)
+			text = Clean(blockText(article.Node))
 		}
 	}
 	if p.Title == "" {
 		p.Title = Clean(documentTitle(doc))
 	}
 	p.Title = trimSiteName(p.Title, p.SiteName)
-	p.Text = improve(doc, p.Text)
+	// The title and byline are fields of their own; repeated as lines of
+	// the body they would open every summary.
+	p.Text = dropLines(improve(doc, text), p.Byline, p.Title)
 	if p.Text == "" {
 		return p, ErrNoContent
 	}
