@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	envparse "github.com/caarlos0/env/v11"
@@ -42,7 +43,7 @@ type Config struct {
 	MaxAge   time.Duration  `env:"DEFER_MAX_AGE" envDefault:"48h" flag:"defer-max-age" help:"retry deferred deliveries until the edition is this old"`
 	Words    int            `env:"SUMMARY_WORDS" envDefault:"60" flag:"summary-words" help:"blurb length budget in words"`
 	Sentence int            `env:"SUMMARY_SENTENCES" envDefault:"3" flag:"summary-sentences" help:"most sentences in a blurb"`
-	Lang     string         `env:"LANG_CODE" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
+	Lang     string         `env:"LANG" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
 	Fetch    FetchConfig    `envPrefix:""`
 	SMTP     SMTPConfig     `envPrefix:""`
 	List     ListConfig     `envPrefix:""`
@@ -422,7 +423,9 @@ func parseWeekday(s string) (time.Weekday, error) {
 
 // printSettings writes the table of settings for --help.
 func printSettings(w io.Writer) {
-	fmt.Fprintln(w, "Settings (flag, environment variable, default):")
+	fmt.Fprintln(w, "Settings (a flag wins over its environment variable, which wins over --config):")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FLAG\tVARIABLE\tDEFAULT\tMEANING")
 	for _, s := range settings() {
 		fl := "--" + s.Flag
 		if s.Flag == "-" {
@@ -432,6 +435,7 @@ func printSettings(w io.Writer) {
 		if def == "" {
 			def = "-"
 		}
-		fmt.Fprintf(w, "  %-22s %-27s %-12s %s\n", fl, s.Env, def, s.Help)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", fl, s.Env, def, s.Help)
 	}
+	tw.Flush()
 }
