@@ -36,6 +36,7 @@ func chromiumPath(t *testing.T) string {
 
 // layout is what the page reports about its width.
 type layout struct {
+	CardColor   string   `json:"cardColor"`
 	ScrollWidth int      `json:"scrollWidth"`
 	InnerWidth  int      `json:"innerWidth"`
 	Overflowing []string `json:"overflowing"`
@@ -50,7 +51,8 @@ const measureJS = `(() => {
       over.push(el.tagName.toLowerCase() + "." + el.className + " right=" + Math.round(r.right) + " width=" + Math.round(r.width));
     }
   }
-  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: w, overflowing: over.slice(0, 10)};
+  const card = document.querySelector(".card");
+  return {cardColor: card ? getComputedStyle(card).backgroundColor : "", scrollWidth: document.documentElement.scrollWidth, innerWidth: w, overflowing: over.slice(0, 10)};
 })()`
 
 // TestLayoutInChromium opens the rendered HTML in headless Chromium at a
@@ -127,6 +129,10 @@ func TestLayoutInChromium(t *testing.T) {
 				}
 				if got.InnerWidth != int(width) {
 					t.Errorf("viewport is %d px wide, want %d", got.InnerWidth, width)
+				}
+				wantColor := map[string]string{"light": "rgb(255, 255, 255)", "dark": "rgb(26, 29, 35)"}[scheme]
+				if got.CardColor != wantColor {
+					t.Errorf("%s scheme: card background %q, want %q", scheme, got.CardColor, wantColor)
 				}
 				if got.ScrollWidth > got.InnerWidth {
 					t.Errorf("page scrolls sideways: scrollWidth %d > innerWidth %d", got.ScrollWidth, got.InnerWidth)

@@ -113,6 +113,11 @@ func New(opts Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: group by %q: want source, topic or none", opts.GroupBy)
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	for _, u := range []struct{ name, url string }{{"base URL", opts.BaseURL}, {"logo URL", opts.LogoURL}} {
+		if u.url != "" && safeURL(u.url) == "" {
+			return nil, fmt.Errorf("render: %s %q: want an absolute http(s) URL", u.name, u.url)
+		}
+	}
 	var tok [8]byte
 	if _, err := rand.Read(tok[:]); err != nil {
 		return nil, fmt.Errorf("render: %w", err)

@@ -469,6 +469,26 @@ func TestDirFallsBackFileByFile(t *testing.T) {
 	}
 }
 
+func TestBadOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"javascript logo", Options{LogoURL: "javascript:alert(1)"}, "logo URL"},
+		{"relative base URL", Options{BaseURL: "/news"}, "base URL"},
+		{"unknown grouping", Options{GroupBy: "author"}, "group by"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: error %v, want one about the %s", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestGroupBy(t *testing.T) {
 	ed := testEdition(3)
 	ed.Items[0].Tags = []string{"go"}
