@@ -26,6 +26,7 @@ import (
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 )
 
@@ -83,9 +84,11 @@ var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-
 // decodeHTML decodes a page to UTF-8. A byte order mark decides; then bytes
 // that are valid UTF-8 and not plain ASCII are taken as UTF-8 whatever the
 // page declares (a page mislabelled as Latin-1 is far more common than
-// Latin-1 text that happens to be valid UTF-8); then the charset of
-// contentType, then a <meta> declaration in the first 64 KiB; else
-// Windows-1252, the superset of ISO-8859-1 that browsers use.
+// Latin-1 text that happens to be valid UTF-8), and bytes declared UTF-8
+// without a single multibyte sequence but with invalid ones as
+// Windows-1252; then the charset of contentType, then a <meta> declaration
+// in the first 64 KiB; else Windows-1252, the superset of ISO-8859-1 that
+// browsers use.
 func decodeHTML(raw []byte, contentType string) ([]byte, error) {
 	enc, name, certain := charset.DetermineEncoding(raw, contentType)
 	bom := certain && !strings.Contains(strings.ToLower(contentType), "charset")
@@ -95,6 +98,10 @@ func decodeHTML(raw []byte, contentType string) ([]byte, error) {
 		if !isASCII(raw) || name == "utf-8" {
 			return raw, nil
 		}
+	case name == "utf-8" && !hasMultibyte(raw):
+		// Declared UTF-8, yet not one multibyte sequence and some bytes
+		// invalid: single-byte text mislabelled, most often Windows-1252.
+		enc = charmap.Windows1252
 	case certain:
 	default:
 		head := raw[:min(len(raw), 64<<10)]
@@ -108,6 +115,19 @@ func decodeHTML(raw []byte, contentType string) ([]byte, error) {
 		return raw, nil
 	}
 	return enc.NewDecoder().Bytes(raw)
+}
+
+// hasMultibyte reports whether b holds a valid UTF-8 sequence of more
+// than one byte.
+func hasMultibyte(b []byte) bool {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if size > 1 && r != utf8.RuneError {
+			return true
+		}
+		b = b[size:]
+	}
+	return false
 }
 
 func isASCII(b []byte) bool {

@@ -131,6 +131,8 @@ func TestCharset(t *testing.T) {
 		{"windows-1252 smart quotes undeclared", []byte(para("\x93It\x92s here,\x94 she said \x96 twice\x85")), "", "“It’s here,” she said – twice…"},
 		{"windows-1252 declared as iso-8859-1", []byte(para("\x93Quoted\x94 text")), "text/html; charset=iso-8859-1", "“Quoted” text"},
 		{"utf-8 undeclared, ascii first KiB", []byte("<!-- " + strings.Repeat("x", 2000) + " -->" + para("Ça va très bien, “merci”.")), "", "Ça va très bien, “merci”."},
+		{"windows-1252 mislabelled utf-8 in header", []byte(para("\x93Caf\xe9\x94 au lait")), "text/html; charset=utf-8", "“Café” au lait"},
+		{"windows-1252 mislabelled utf-8 in meta", append([]byte(`<meta charset="utf-8">`), para("\x93Caf\xe9\x94 au lait")...), "", "“Café” au lait"},
 		{"utf-8 mislabelled latin1", []byte(para("Ça va très bien.")), "text/html; charset=iso-8859-1", "Ça va très bien."},
 		{"utf-8 bom", append([]byte("\xef\xbb\xbf"), para("Olá, mundo.")...), "", "Olá, mundo."},
 		{"utf-16 bom", utf16LE("\ufeff" + para("Olá, mundo.")), "", "Olá, mundo."},
