@@ -87,19 +87,18 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 }
 
 // shape returns the cached shape of d's message, keyed by everything in d
-// that placeholders do not stand for. The attributes are part of the key
-// only when the template names them: a list where each subscriber has a
-// company of their own would otherwise get a shape, and an inlining, per
-// message. The key only decides what is cached; renderHTML checks every
+// that placeholders do not stand for. Of the subscriber's attributes only
+// those the templates name are part of the key: a list where each subscriber
+// has a company of their own would otherwise get a shape, and an inlining,
+// per message. The key only decides what is cached; renderHTML checks every
 // message against its shape, so a template that shows attributes without
-// naming them (printing the whole .Subscriber) is still right, only slow.
+// naming them (range .Subscriber.Attrs) is still right, only slow.
 func (r *Renderer) shape(ev *editionView, d Data, toks []string) (*shape, error) {
 	var key strings.Builder
 	sub := d.Subscriber
 	fmt.Fprintf(&key, "%d\x00%q\x00%q\x00%q\x00%q\x00%q\x00", ev.seq, toks, sub.Status, sub.Cadence, sub.Timezone, sub.Topics)
-	if r.attrsInHTML {
-		attrs := slices.Sorted(maps.Keys(sub.Attrs))
-		for _, k := range attrs {
+	for _, k := range slices.Sorted(maps.Keys(sub.Attrs)) {
+		if r.attrs[k] {
 			fmt.Fprintf(&key, "%q=%q\x00", k, sub.Attrs[k])
 		}
 	}

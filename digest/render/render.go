@@ -81,9 +81,6 @@ type Renderer struct {
 	md      goldmark.Markdown
 	token   string          // a random word, the stem of placeholder values
 	attrs   map[string]bool // subscriber attributes the templates name
-	// attrsInHTML is set when the HTML template's source names Attrs: only
-	// then do a subscriber's attributes tell shapes apart (see shape).
-	attrsInHTML bool
 
 	inlines atomic.Int64 // CSS inlinings done, for tests
 
@@ -143,7 +140,6 @@ func New(opts Options) (*Renderer, error) {
 	if r.subject, err = template.New(templates.Subject).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Subject]); err != nil {
 		return nil, r.inputError(err)
 	}
-	r.attrsInHTML = strings.Contains(src[templates.HTML], "Attrs")
 	if r.html, err = htmltemplate.New(templates.HTML).Option("missingkey=error").Funcs(htmlFuncs(r.policy)).Parse(src[templates.HTML]); err != nil {
 		return nil, r.inputError(err)
 	}
