@@ -171,6 +171,8 @@ func attrNames(trees ...*parse.Tree) map[string]bool {
 		case nil:
 		case *parse.FieldNode:
 			addAttr(names, n.Ident)
+		case *parse.VariableNode:
+			addAttr(names, n.Ident)
 		case *parse.ChainNode:
 			addAttr(names, n.Field)
 			walk(n.Node)
