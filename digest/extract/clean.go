@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -65,7 +66,12 @@ func stripMarkup(s string) string {
 	for range 8 {
 		t := s
 		if strings.IndexByte(t, '<') >= 0 {
-			t = tagRE.ReplaceAllStringFunc(t, tagBreak)
+			t = tagRE.ReplaceAllStringFunc(t, func(m string) string {
+				if !isMarkup(m) {
+					return m
+				}
+				return tagBreak(m)
+			})
 		}
 		if strings.IndexByte(t, '&') >= 0 {
 			t = html.UnescapeString(t)
@@ -79,7 +85,12 @@ func stripMarkup(s string) string {
 		s = t
 	}
 	// Pathological nesting: break up what is still markup-like.
-	s = tagRE.ReplaceAllString(s, " ")
+	s = tagRE.ReplaceAllStringFunc(s, func(m string) string {
+		if !isMarkup(m) {
+			return m
+		}
+		return " "
+	})
 	return entityRE.ReplaceAllStringFunc(s, func(m string) string {
 		if html.UnescapeString(m) == m {
 			return m
@@ -88,14 +99,32 @@ func stripMarkup(s string) string {
 	})
 }
 
+// isMarkup reports whether m, a match of tagRE, is HTML markup: a
+// comment, declaration or processing instruction, or a tag named after an
+// HTML element or attribute, or a namespaced (o:p) or custom (my-widget)
+// element. Text in angle brackets, such as the title "<The Palace>", is not
+// markup and stays.
+func isMarkup(m string) bool {
+	if strings.HasPrefix(m, "<!") || strings.HasPrefix(m, "<?") {
+		return true
+	}
+	name := tagName(m)
+	return strings.ContainsAny(name, ":-") || atom.Lookup([]byte(name)) != 0
+}
+
+// tagName returns the lower-cased name of the tag m.
+func tagName(m string) string {
+	name := strings.ToLower(strings.TrimLeft(m, "</"))
+	if i := strings.IndexAny(name, " \t\n\r\f/>"); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}
+
 // tagBreak replaces a tag found in text: block-level tags by a line break,
 // others by nothing (inline) or a space.
 func tagBreak(tag string) string {
-	name := strings.ToLower(strings.TrimLeft(tag, "</"))
-	if i := strings.IndexAny(name, " \t\n\r/>"); i >= 0 {
-		name = name[:i]
-	}
-	switch name {
+	switch tagName(tag) {
 	case "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
 		"blockquote", "pre", "tr", "table", "section", "article", "hr", "figure", "figcaption":
 		return "\n"

@@ -17,6 +17,8 @@ func TestClean(t *testing.T) {
 		{"boilerplate lines", "Skip to content\nTable of Contents\nThe story begins.\nShare this article\nAdvertisement\n\nIt ends.\nSubscribe to our newsletter\nThis website uses cookies to improve your experience. Accept", "The story begins.\n\nIt ends."},
 		{"boilerplate words inside prose kept", "We subscribe to the view that advertisement works.", "We subscribe to the view that advertisement works."},
 		{"empty", "  \n\n ", ""},
+		{"angle brackets in prose", "The play &lt;The Palace: Jang Noksu&gt; runs until <i>May</i>; see <My Notes>.", "The play <The Palace: Jang Noksu> runs until May; see <My Notes>."},
+		{"word and custom tags", "<o:p>Text</o:p><my-widget data-x=1>more</my-widget>", "Text more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -280,8 +280,10 @@ var (
 // runs of white space.
 func checkClean(t *testing.T, what, text string) {
 	t.Helper()
-	if m := tagInTextRE.FindString(text); m != "" {
-		t.Errorf("%s holds tag %q: %q", what, m, text)
+	for _, m := range tagInTextRE.FindAllString(text, -1) {
+		if isMarkup(m) {
+			t.Errorf("%s holds tag %q: %q", what, m, text)
+		}
 	}
 	for _, m := range entityInTextRE.FindAllString(text, -1) {
 		if htmlUnescapes(m) {
