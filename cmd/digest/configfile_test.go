@@ -26,7 +26,7 @@ func TestParseDotenv(t *testing.T) {
 		{name: "double quotes", in: `DIGEST_FROM="The Digest <d@example.com>"`, want: map[string]string{"DIGEST_FROM": "The Digest <d@example.com>"}},
 		{name: "single quotes keep a hash", in: "DIGEST_NAME='A # B'\n", want: map[string]string{"DIGEST_NAME": "A # B"}},
 		{name: "export prefix", in: "export DIGEST_STATE=/var/lib/digest/digest.db\n", want: map[string]string{"DIGEST_STATE": "/var/lib/digest/digest.db"}},
-		{name: "spaces around the sign", in: "DIGEST_LANG_CODE = de\n", want: map[string]string{"DIGEST_LANG_CODE": "de"}},
+		{name: "spaces around the sign", in: "DIGEST_LANG = de\n", want: map[string]string{"DIGEST_LANG": "de"}},
 		{name: "empty value", in: "DIGEST_TEMPLATES=\n", want: map[string]string{"DIGEST_TEMPLATES": ""}},
 		{name: "value with an equals sign", in: "DIGEST_SMTP_URL=smtp://h:25?tls=none\n", want: map[string]string{"DIGEST_SMTP_URL": "smtp://h:25?tls=none"}},
 		{name: "CRLF line ends", in: "A=1\r\nB=2\r\n", want: map[string]string{"A": "1", "B": "2"}},
@@ -56,7 +56,7 @@ func TestParseDotenv(t *testing.T) {
 // file, environment, flag.
 func TestConfigPrecedence(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "digest.env")
-	if err := os.WriteFile(file, []byte("DIGEST_NAME=From File\nDIGEST_MAX_ITEMS=7\nDIGEST_LANG_CODE=fr\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("DIGEST_NAME=From File\nDIGEST_MAX_ITEMS=7\nDIGEST_WEEKLY_DAY=friday\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -65,17 +65,17 @@ func TestConfigPrecedence(t *testing.T) {
 		flags    map[string]string
 		wantName string
 		wantMax  int
-		wantLang string
+		wantDay  string
 	}{
-		{name: "defaults without a file", wantName: "The Digest", wantMax: 20, wantLang: "en"},
-		{name: "file over defaults", environ: []string{"DIGEST_CONFIG=" + file}, wantName: "From File", wantMax: 7, wantLang: "fr"},
-		{name: "--config flag", flags: map[string]string{"DIGEST_CONFIG": file}, wantName: "From File", wantMax: 7, wantLang: "fr"},
+		{name: "defaults without a file", wantName: "The Digest", wantMax: 20, wantDay: "monday"},
+		{name: "file over defaults", environ: []string{"DIGEST_CONFIG=" + file}, wantName: "From File", wantMax: 7, wantDay: "friday"},
+		{name: "--config flag", flags: map[string]string{"DIGEST_CONFIG": file}, wantName: "From File", wantMax: 7, wantDay: "friday"},
 		{name: "environment over file", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_NAME=From Env", "DIGEST_MAX_ITEMS=9"},
-			wantName: "From Env", wantMax: 9, wantLang: "fr"},
-		{name: "empty environment variable hides the file (default)", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_LANG_CODE="},
-			wantName: "From File", wantMax: 7, wantLang: "en"},
+			wantName: "From Env", wantMax: 9, wantDay: "friday"},
+		{name: "empty environment variable hides the file (default)", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_WEEKLY_DAY="},
+			wantName: "From File", wantMax: 7, wantDay: "monday"},
 		{name: "flag over environment over file", environ: []string{"DIGEST_CONFIG=" + file, "DIGEST_NAME=From Env"},
-			flags: map[string]string{"DIGEST_NAME": "From Flag"}, wantName: "From Flag", wantMax: 7, wantLang: "fr"},
+			flags: map[string]string{"DIGEST_NAME": "From Flag"}, wantName: "From Flag", wantMax: 7, wantDay: "friday"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,8 +88,8 @@ func TestConfigPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Name != tt.wantName || cfg.MaxItems != tt.wantMax || cfg.Lang != tt.wantLang {
-				t.Errorf("got name %q, max items %d, lang %q; want %q, %d, %q", cfg.Name, cfg.MaxItems, cfg.Lang, tt.wantName, tt.wantMax, tt.wantLang)
+			if cfg.Name != tt.wantName || cfg.MaxItems != tt.wantMax || cfg.Weekday != tt.wantDay {
+				t.Errorf("got name %q, max items %d, weekly day %q; want %q, %d, %q", cfg.Name, cfg.MaxItems, cfg.Weekday, tt.wantName, tt.wantMax, tt.wantDay)
 			}
 			if warn.Len() > 0 {
 				t.Errorf("unexpected warning: %s", warn.String())

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -16,7 +18,10 @@ import (
 func cmdRun(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "run", "", flagEnv)
-	resendUnknown := fs.Bool("resend-unknown", false, "resend deliveries a crashed run left unknown (they may arrive twice)")
+	var o runOptions
+	fs.BoolVar(&o.resendUnknown, "resend-unknown", false, "resend deliveries a crashed run left unknown (they may arrive twice)")
+	fs.StringVar(&o.editionFile, "edition-file", "", "deliver the edition in this file (from digest prepare) instead of collecting one")
+	shardFlag := fs.String("shard", "", "deliver only to shard I of N (0-based): I/N, or auto/N or N to take I from JOB_COMPLETION_INDEX; needs --edition-file")
 	cfg, err := parseFlags(e, fs, flagEnv, args)
 	if err != nil {
 		return err
@@ -24,80 +29,150 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("run: unexpected argument %q", fs.Arg(0))}
 	}
+	if *shardFlag != "" {
+		sh, err := parseShard(*shardFlag, e.environ)
+		if err != nil {
+			return usageError{err}
+		}
+		if o.editionFile == "" && sh.Count > 1 {
+			return usageError{errors.New("--shard needs --edition-file: every host must send the same edition (make it with digest prepare)")}
+		}
+		o.shard = &sh
+	}
 	log := newLogger(e.stderr, cfg)
+	ping := &pinger{URL: cfg.Ops.PingURL, Logger: log}
+	started := time.Now()
+	rep, failures, err := deliverEdition(ctx, e, cfg, o, log, ping)
+	if errors.Is(err, digest.ErrLocked) {
+		// Another run holds the lock and will report for both.
+		return err
+	}
+	if err == nil && rep != nil && !rep.Complete() {
+		err = errPartial
+	}
+	code := exitCode(&env{stderr: io.Discard}, err)
+	outcome := runOutcome{Started: started, Finished: time.Now(), OK: code == exitOK, ExitCode: code, Report: rep, SourceFailures: failures}
+	if cfg.Ops.MetricsFile != "" {
+		if werr := writeMetrics(cfg.Ops.MetricsFile, outcome); werr != nil {
+			log.Warn("metrics not written", "err", werr)
+		}
+	}
+	ping.finish(ctx, outcome.OK, pingSummary(rep, code, err))
+	return err
+}
+
+// runOptions are the run command's own flags.
+type runOptions struct {
+	resendUnknown bool
+	editionFile   string
+	shard         *shard // nil: the whole list
+}
+
+// deliverEdition is the run proper: it takes the lock, pings the start,
+// makes or loads the edition and delivers it. It returns the report (nil
+// when it stopped before delivering) and the number of failed sources.
+func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log *slog.Logger, ping *pinger) (*digest.Report, int, error) {
 	now := time.Now
 
 	renderer, err := newRenderer(cfg, now)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	transport, err := newTransport(cfg)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	st, closeState, err := openState(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	defer closeState()
+	ping.start(ctx)
 	// A run killed half-way left a flight log: settle its deliveries first.
 	rec, err := st.RecoverFlight(ctx, store.FlightPath(cfg.State))
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if rec.Found {
 		log.Warn("recovered from a run that did not finish", "pending_again", rec.Pending, "results_recorded", rec.Finished,
 			"unknown", rec.Unknown, "log_from_before_a_reboot", rec.Ignored)
 	}
 
-	editor, err := newEditor(cfg, st, log, now)
-	if err != nil {
-		return err
+	total := countRows(cfg.Subscribers)
+	if o.shard != nil && total > 0 {
+		total = (total + o.shard.Count - 1) / o.shard.Count
 	}
-	eds, failures, err := prepareEditions(ctx, cfg, editor, now())
+	prog := newProgress(e, cfg, log, now, total)
+	var eds digest.Editions
+	var failures []digest.SourceFailure
+	if o.editionFile != "" {
+		eds, err = loadEditionFile(ctx, st, o.editionFile, cfg.Edition)
+	} else {
+		var editor *digest.Editor
+		if editor, err = newEditor(cfg, st, log, now); err != nil {
+			return nil, 0, err
+		}
+		stop := prog.collecting()
+		eds, failures, err = prepareEditions(ctx, cfg, editor, now())
+		stop()
+	}
 	if err != nil {
-		return err
+		return nil, len(failures), err
 	}
 	if eds.Daily == nil && eds.Weekly == nil {
 		log.Warn("no new articles: nothing to send", "edition", digest.EditionID(now(), cfg.tz))
-		return nil
+		return nil, len(failures), nil
 	}
 
 	// A template that fails must stop the run before the first message.
 	sample, err := firstSubscriber(ctx, cfg)
 	if err != nil {
-		return err
+		return nil, len(failures), err
 	}
 	for _, ed := range []*digest.Edition{eds.Daily, eds.Weekly} {
 		if ed == nil {
 			continue
 		}
 		if err := renderer.Check(ed, sample); err != nil {
-			return err
+			return nil, len(failures), err
 		}
 	}
 
 	d := newDispatcher(cfg, st, renderer, transport, log, now)
-	d.ResendUnknown = *resendUnknown
-	if d.Flight, err = store.OpenFlight(store.FlightPath(cfg.State)); err != nil {
-		return err
+	d.ResendUnknown = o.resendUnknown
+	if o.shard != nil {
+		d.Subscribers = shardList{list: d.Subscribers, shard: *o.shard}
+		log.Info("delivering one shard of the list", "shard", o.shard.String())
 	}
-	d.Progress = newProgress(e, cfg, log)
+	if d.Flight, err = store.OpenFlight(store.FlightPath(cfg.State)); err != nil {
+		return nil, len(failures), err
+	}
+	d.Progress = prog.update
 	rep, err := d.Deliver(ctx, eds)
+	prog.done()
 	rep.SourceFailures = failures
 	finishReport(e, cfg, log, rep)
 	if err != nil {
-		return err
+		return rep, len(failures), err
 	}
 	if cfg.Ops.Report != "" {
 		if err := writeJSON(cfg.Ops.Report, rep); err != nil {
-			return err
+			return rep, len(failures), err
 		}
 	}
-	if !rep.Complete() {
-		return errPartial
+	return rep, len(failures), nil
+}
+
+// pingSummary is the body of the end ping: the run's summary line, or the
+// error that stopped it.
+func pingSummary(r *digest.Report, code int, err error) string {
+	switch {
+	case r != nil:
+		return fmt.Sprintf("exit %d: edition %v via %s: %s\n", code, r.Editions, r.Channel, r.Summary())
+	case err != nil:
+		return fmt.Sprintf("exit %d: %v\n", code, err)
 	}
-	return nil
+	return "exit 0: nothing to send\n"
 }
 
 // prepareEditions makes (or loads) today's daily edition and, on the weekly
@@ -149,6 +224,8 @@ func firstSubscriber(ctx context.Context, cfg *Config) (digest.Subscriber, error
 }
 
 // finishReport logs the run's outcome in words a person reads at the end.
+// The summary line is printed even with --quiet; with --log-format json it
+// is a JSON record too.
 func finishReport(e *env, cfg *Config, log interface {
 	Warn(string, ...any)
 	Info(string, ...any)
@@ -162,11 +239,18 @@ func finishReport(e *env, cfg *Config, log interface {
 	if r.Stopped != "" {
 		log.Warn("sending stopped early", "reason", r.Stopped)
 	}
+	line := fmt.Sprintf("edition %v via %s: %s", r.Editions, r.Channel, r.Summary())
 	if r.Sent == 0 && r.AlreadySent > 0 && r.Complete() {
-		fmt.Fprintf(e.stderr, "edition %v was already delivered to all %d subscribers (%s); nothing sent\n", r.Editions, r.AlreadySent, r.Channel)
+		line = fmt.Sprintf("edition %v was already delivered to all %d subscribers (%s); nothing sent", r.Editions, r.AlreadySent, r.Channel)
+	}
+	if cfg.Ops.LogFormat == "json" {
+		slog.New(slog.NewJSONHandler(e.stderr, nil)).Info(line, "summary", true,
+			"editions", r.Editions, "channel", r.Channel, "sent", r.Sent, "failed", r.Failed, "deferred", r.Deferred,
+			"unknown", r.Unknown, "pending", r.Pending, "already_sent", r.AlreadySent, "skipped", r.Skipped+r.Empty+r.NotToday,
+			"invalid", r.Invalid, "duration", r.Duration.String(), "complete", r.Complete())
 		return
 	}
-	fmt.Fprintf(e.stderr, "edition %v via %s: %s\n", r.Editions, r.Channel, r.Summary())
+	fmt.Fprintln(e.stderr, line)
 }
 
 func writeJSON(path string, v any) error {
@@ -178,9 +262,3 @@ func writeJSON(path string, v any) error {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
-
-// newProgress returns the progress hook: nothing for now beyond the final
-// summary.
-func newProgress(e *env, cfg *Config, log interface{ Info(string, ...any) }) func(*digest.Report) {
-	return nil
-}
