@@ -176,6 +176,7 @@ func TestFragment(t *testing.T) {
 	}{
 		{"paragraphs", "<p>First &amp; foremost.</p><p>Second<br>line.</p>", "First & foremost.\n\nSecond\nline."},
 		{"double br", "One paragraph.<br>\n<br>Another<br>line.", "One paragraph.\n\nAnother\nline."},
+		{"no-break spaces around links", "<p>On,&nbsp;<a href=x><b>the band</b></a>&nbsp;plays.\u00a0<i>Again</i>\u2003now.</p>", "On, the band plays. Again now."},
 		{"inline", "Read <a href='x'>the <b>whole</b> story</a>&hellip;", "Read the whole story…"},
 		{"script and style", "<style>p{color:red}</style><p>Text.</p><script>alert('x')</script>", "Text."},
 		{"citation sup", "<p>Water boils at 100 °C.<sup><a href='#n1'>[1]</a></sup></p>", "Water boils at 100 °C."},

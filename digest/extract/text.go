@@ -2,6 +2,8 @@ package extract
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -87,11 +89,13 @@ func (t *textBuilder) walk(n *html.Node) {
 	switch n.Type {
 	case html.TextNode:
 		s := n.Data
-		if t.pre == 0 && s != "" && isSpace(s[0]) && t.b.Len() > 0 && t.pending == 0 {
+		first, _ := utf8.DecodeRuneInString(s)
+		last, _ := utf8.DecodeLastRuneInString(s)
+		if t.pre == 0 && s != "" && unicode.IsSpace(first) && t.b.Len() > 0 && t.pending == 0 {
 			t.pending = -1
 		}
 		t.text(s)
-		if t.pre == 0 && s != "" && isSpace(s[len(s)-1]) && t.pending == 0 && t.b.Len() > 0 {
+		if t.pre == 0 && s != "" && unicode.IsSpace(last) && t.pending == 0 && t.b.Len() > 0 {
 			t.pending = -1
 		}
 		return
@@ -138,8 +142,6 @@ func (t *textBuilder) walk(n *html.Node) {
 		t.brk(2)
 	}
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 // hidden reports whether n is marked invisible.
 func hidden(n *html.Node) bool {
