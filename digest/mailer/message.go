@@ -6,9 +6,10 @@
 // Header values are stripped of CR and LF; nothing from a feed reaches
 // go-mail's verbatim header setters. DKIM signatures are added with
 // github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
-// smtp package, driven one command at a time so that each refusal keeps its
-// reply code and the stage it happened at. There is no support for
-// attachments, several recipients per message, or pipelining.
+// smtp package; MAIL, RCPT and DATA go out in one write when the server
+// offers PIPELINING (RFC 2920), and each refusal keeps its reply code and
+// the stage it happened at. There is no support for attachments or several
+// recipients per message.
 package mailer
 
 import (

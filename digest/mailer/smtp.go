@@ -189,6 +189,8 @@ type smtpConn struct {
 	dkim   *dkimSigner
 	msg    bytes.Buffer
 	signed bytes.Buffer
+	wire   []byte // the message as DATA carries it
+	cmds   []byte // pipelined commands
 }
 
 var _ digest.Conn = (*smtpConn)(nil)
@@ -380,27 +382,131 @@ func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error
 	return c.signed.Bytes(), from, nil
 }
 
-// transact runs MAIL, RCPT and DATA, naming the stage that failed.
+// transact runs MAIL, RCPT and DATA, naming the stage that failed, then
+// sends the message. When the server offers PIPELINING (RFC 2920) the three
+// commands go out in one write and their replies are read together: two
+// round trips a message instead of four.
 func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, err error) {
+	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
+		return "", "mail", errors.New("smtp: a line break in an address")
+	}
+	c.wire = appendDotStuffed(c.wire[:0], body)
+	if ok, _ := c.client.Extension("PIPELINING"); ok {
+		if stage, err := c.envelopePipelined(from, to); err != nil {
+			return "", stage, err
+		}
+	} else if stage, err := c.envelope(from, to); err != nil {
+		return "", stage, err
+	}
+	return c.data()
+}
+
+// envelope sends MAIL, RCPT and DATA one at a time.
+func (c *smtpConn) envelope(from, to string) (stage string, err error) {
 	cl := c.client
 	c.deadline()
 	// The low-level client writes its argument as is: the brackets are ours.
 	if err := cl.Mail("<" + from + ">"); err != nil {
-		return "", "mail", err
+		return "mail", err
 	}
 	c.deadline()
 	if err := cl.Rcpt("<" + to + ">"); err != nil {
-		return "", "rcpt", err
+		return "rcpt", err
 	}
 	c.deadline()
-	w, err := cl.Data()
+	// Not cl.Data: its DotWriter would write a final dot of its own.
+	id, err := cl.Text.Cmd("DATA")
 	if err != nil {
-		return "", "data", err
+		return "data", err
 	}
-	if _, err := w.Write(body); err != nil {
-		return "", "data", err
+	cl.Text.StartResponse(id)
+	defer cl.Text.EndResponse(id)
+	if _, _, err := cl.Text.ReadResponse(354); err != nil {
+		return "data", err
 	}
-	if err := w.Close(); err != nil {
+	return "", nil
+}
+
+// envelopePipelined writes MAIL, RCPT and DATA at once and reads the three
+// replies. Every reply is read, whatever the first ones say, so that the
+// connection stays in step; should the server accept DATA after refusing
+// the sender or the recipient, an empty message (a lone dot) ends it.
+func (c *smtpConn) envelopePipelined(from, to string) (stage string, err error) {
+	t := c.client.Text
+	c.deadline()
+	c.cmds = append(c.cmds[:0], "MAIL FROM:<"...)
+	c.cmds = append(c.cmds, from...)
+	c.cmds = append(c.cmds, '>')
+	c.cmds = append(c.cmds, c.mailParams()...)
+	c.cmds = append(c.cmds, "\r\nRCPT TO:<"...)
+	c.cmds = append(c.cmds, to...)
+	c.cmds = append(c.cmds, ">\r\nDATA\r\n"...)
+	if _, err := t.W.Write(c.cmds); err != nil {
+		return "mail", err
+	}
+	if err := t.W.Flush(); err != nil {
+		return "mail", err
+	}
+	_, _, mailErr := t.ReadResponse(250)
+	if closing(mailErr) {
+		return "mail", mailErr
+	}
+	_, _, rcptErr := t.ReadResponse(25)
+	if closing(rcptErr) {
+		return "rcpt", rcptErr
+	}
+	_, _, dataErr := t.ReadResponse(354)
+	if closing(dataErr) {
+		return "data", dataErr
+	}
+	if (mailErr != nil || rcptErr != nil) && dataErr == nil {
+		if _, err := t.W.WriteString(".\r\n"); err != nil {
+			return "data", err
+		}
+		if err := t.W.Flush(); err != nil {
+			return "data", err
+		}
+		if _, _, err := t.ReadResponse(0); isNetErr(err) {
+			return "data", err
+		}
+	}
+	switch {
+	case mailErr != nil:
+		return "mail", mailErr
+	case rcptErr != nil:
+		return "rcpt", rcptErr
+	case dataErr != nil:
+		return "data", dataErr
+	}
+	return "", nil
+}
+
+// mailParams are the MAIL FROM parameters go-mail's Mail would add.
+func (c *smtpConn) mailParams() string {
+	p := ""
+	if ok, _ := c.client.Extension("8BITMIME"); ok {
+		p += " BODY=8BITMIME"
+	}
+	if ok, _ := c.client.Extension("SMTPUTF8"); ok {
+		p += " SMTPUTF8"
+	}
+	return p
+}
+
+// data sends the dot-stuffed message in c.wire, final dot included, in
+// one write and reads the server's reply.
+func (c *smtpConn) data() (reply, stage string, err error) {
+	t := c.client.Text
+	c.deadline()
+	_, err = t.W.Write(c.wire)
+	if err == nil {
+		err = t.W.Flush()
+	}
+	var msg string
+	if err == nil {
+		_, msg, err = t.ReadResponse(250)
+	}
+	if err != nil {
 		// The final dot went out, or may have, and no reply came back:
 		// the server may have queued the message. Retrying could mail
 		// the subscriber twice, so the caller must not.
@@ -410,11 +516,83 @@ func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, 
 		}
 		return "", "data", err
 	}
-	resp := ""
-	if dc, ok := w.(*gosmtp.DataCloser); ok {
-		resp = dc.ServerResponse()
+	return "250 " + msg, "", nil
+}
+
+// isNetErr reports whether err is an error other than a server's reply:
+// the connection is no longer in step.
+func isNetErr(err error) bool {
+	var te *textproto.Error
+	return err != nil && !errors.As(err, &te)
+}
+
+// closing reports whether no more replies will come after err: a broken
+// connection, or a 421 (the server is closing it).
+func closing(err error) bool {
+	var te *textproto.Error
+	return isNetErr(err) || errors.As(err, &te) && te.Code == 421
+}
+
+// appendDotStuffed appends b to dst as the DATA stream carries it (RFC 5321
+// 4.5.2): CRLF line ends, a dot doubled at the start of a line, and the
+// final CRLF.CRLF. Its output is that of textproto's DotWriter, byte for
+// byte (a fuzz test checks), but it copies a line at a time instead of
+// writing a byte at a time.
+func appendDotStuffed(dst, b []byte) []byte {
+	const (
+		lineStart = iota
+		afterCR   // wrote \r, possibly at the end of a line
+		inLine
+	)
+	if len(b) == 0 {
+		return append(dst, "\r\n.\r\n"...)
 	}
-	return "250 " + resp, "", nil
+	state := lineStart
+	for len(b) > 0 {
+		switch state {
+		case lineStart:
+			if b[0] == '.' {
+				dst = append(dst, '.')
+			}
+			state = inLine
+			continue
+		case afterCR:
+			state = inLine
+			if b[0] == '\n' {
+				state = lineStart
+			}
+			dst = append(dst, b[0])
+			b = b[1:]
+			continue
+		}
+		seg := b
+		if n := bytes.IndexByte(b, '\n'); n >= 0 {
+			seg = b[:n]
+		}
+		if r := bytes.IndexByte(seg, '\r'); r >= 0 {
+			seg = seg[:r]
+		}
+		dst = append(dst, seg...)
+		b = b[len(seg):]
+		if len(b) == 0 {
+			break
+		}
+		if b[0] == '\r' {
+			dst = append(dst, '\r')
+			state = afterCR
+		} else {
+			dst = append(dst, '\r', '\n')
+			state = lineStart
+		}
+		b = b[1:]
+	}
+	switch state {
+	case inLine:
+		dst = append(dst, '\r', '\n')
+	case afterCR:
+		dst = append(dst, '\n')
+	}
+	return append(dst, '.', '\r', '\n')
 }
 
 // quit ends the session politely; errors do not matter any more.
