@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"html"
 	"maps"
 	"slices"
 	"strings"
@@ -37,24 +38,24 @@ type shape struct {
 //
 // Inlining costs much more than executing the template, so it is done once
 // per shape: the template is executed with placeholder words instead of the
-// subscriber's address, name and unsubscribe link (empty values stay empty,
-// so {{if}} and {{with}} take the same branch), that document is inlined
-// once and cached, and each message gets the placeholders replaced with its
-// values, escaped as the HTML serializer escapes them. This is used only
-// when the placeholder document, with the values escaped as html/template
-// escapes them, equals the message's own document: a template that compares
-// those values, or puts them where another escaper applies (inside a URL's
-// query, say), is inlined message by message instead, never wrongly.
+// subscriber's address and name, the unsubscribe link and the subject
+// (empty values stay empty, so {{if}} and {{with}} take the same branch),
+// that document is inlined once and cached, and each message gets the
+// placeholders replaced with its values, escaped as the HTML serializer
+// escapes them.
+//
+// When the template only prints those values or tests them for emptiness
+// (r.personal is set), that is all a message costs. Otherwise the message's
+// own document is rendered too, and the cached shape is used only if,
+// with the values escaped as html/template escapes them, it equals that
+// document: a template that compares those values, say, is inlined message
+// by message instead, never wrongly.
 func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
-	real, err := r.exec(r.html, d)
-	if err != nil {
-		return "", err
-	}
-	vals := []string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL}
-	toks := make([]string, len(vals))
+	vals := [numLeaves]string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL, d.Subject}
+	var toks [numLeaves]string
 	for i, v := range vals {
 		if strings.ContainsAny(v, "\r\x00") {
-			return r.inlineSlow(real)
+			return r.renderSlow(d)
 		}
 		if v != "" {
 			toks[i] = r.token + string(rune('a'+i)) + "q"
@@ -66,13 +67,27 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 	}
 	var want, put []string
 	for i, t := range toks {
-		if t != "" {
-			want = append(want, t, templateEscape(vals[i]))
-			put = append(put, t, xhtml.EscapeString(vals[i]))
+		if t == "" {
+			continue
 		}
+		w := templateEscape(vals[i])
+		if r.personal != nil {
+			var ok bool
+			if w, ok = r.personal.escape(i, vals[i]); !ok {
+				return r.renderSlow(d)
+			}
+		}
+		want = append(want, t, w)
+		put = append(put, t, xhtml.EscapeString(html.UnescapeString(w)))
 	}
-	if strings.NewReplacer(want...).Replace(sh.doc) != real {
-		return r.inlineSlow(real)
+	if r.personal == nil {
+		real, err := r.exec(r.html, d)
+		if err != nil {
+			return "", err
+		}
+		if strings.NewReplacer(want...).Replace(sh.doc) != real {
+			return r.inlineSlow(real)
+		}
 	}
 	sh.once.Do(func() {
 		r.inlines.Add(1)
@@ -86,6 +101,15 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 	return strings.NewReplacer(put...).Replace(sh.inlined), nil
 }
 
+// renderSlow renders and inlines one message's HTML, uncached.
+func (r *Renderer) renderSlow(d Data) (string, error) {
+	real, err := r.exec(r.html, d)
+	if err != nil {
+		return "", err
+	}
+	return r.inlineSlow(real)
+}
+
 // shape returns the cached shape of d's message, keyed by everything in d
 // that placeholders do not stand for. Of the subscriber's attributes only
 // those the templates name are part of the key: a list where each subscriber
@@ -93,7 +117,7 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 // per message. The key only decides what is cached; renderHTML checks every
 // message against its shape, so a template that shows attributes without
 // naming them (range .Subscriber.Attrs) is still right, only slow.
-func (r *Renderer) shape(ev *editionView, d Data, toks []string) (*shape, error) {
+func (r *Renderer) shape(ev *editionView, d Data, toks [numLeaves]string) (*shape, error) {
 	var key strings.Builder
 	sub := d.Subscriber
 	fmt.Fprintf(&key, "%d\x00%q\x00%q\x00%q\x00%q\x00%q\x00", ev.seq, toks, sub.Status, sub.Cadence, sub.Timezone, sub.Topics)
@@ -110,11 +134,9 @@ func (r *Renderer) shape(ev *editionView, d Data, toks []string) (*shape, error)
 		return sh, nil
 	}
 	td := d
-	td.Subscriber.Email, td.Subscriber.Name, td.UnsubscribeURL = toks[0], toks[1], toks[2]
+	td.Subscriber.Email, td.Subscriber.Name = toks[leafEmail], toks[leafName]
+	td.UnsubscribeURL, td.Subject = toks[leafUnsubscribe], toks[leafSubject]
 	var err error
-	if td.Subject, err = r.renderSubject(ev, td); err != nil {
-		return nil, err
-	}
 	sh = &shape{}
 	if sh.doc, err = r.exec(r.html, td); err != nil {
 		return nil, err

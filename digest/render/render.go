@@ -81,6 +81,9 @@ type Renderer struct {
 	md      goldmark.Markdown
 	token   string          // a random word, the stem of placeholder values
 	attrs   map[string]bool // subscriber attributes the templates name
+	// personal is how the HTML template uses the personal values, or nil
+	// if each message must run it (see renderHTML).
+	personal *personalUse
 
 	inlines atomic.Int64 // CSS inlinings done, for tests
 
@@ -150,6 +153,7 @@ func New(opts Options) (*Renderer, error) {
 	if err := r.html.Execute(io.Discard, Data{Refs: &Refs{}}); errors.As(err, &he) {
 		return nil, r.inputError(err)
 	}
+	r.personal = analyzePersonal(r.html)
 	if r.text, err = template.New(templates.Text).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Text]); err != nil {
 		return nil, r.inputError(err)
 	}

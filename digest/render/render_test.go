@@ -4,11 +4,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -254,7 +256,8 @@ func TestHTMLSize(t *testing.T) {
 }
 
 // TestPersonalParts checks that the cached, inlined-once HTML with the
-// subscriber's values put in equals inlining each message on its own.
+// subscriber's values put in equals inlining each message on its own, for
+// templates that use the personal values in every way.
 func TestPersonalParts(t *testing.T) {
 	subs := []digest.Subscriber{
 		testSubscriber,
@@ -262,21 +265,66 @@ func TestPersonalParts(t *testing.T) {
 		{Email: "c@example.com"},
 		{Email: "dana@example.com", Name: "Dana", Attrs: map[string]string{"plan": "pro"}},
 		{Email: "eve@example.com", Name: "Eve\r\nBcc: x"},
+		{Email: "evil@example.com", Name: "Spaced   out\tname"},
+		{Email: "x@example.com", Name: "ünïcødé €"},
 	}
-	personal := `{{ define "x" }}{{ end }}<!DOCTYPE html><html><head><style>p { color: red; }</style></head><body>
+	head := `<!DOCTYPE html><html><head><title>{{ .Subject }}</title><style>p { color: red; } a { color: blue; }</style></head><body>`
+	tests := []struct {
+		name    string
+		subject string // subject.txt.tmpl, "" for the default
+		html    string // message.html.tmpl, "" for the default
+		fast    bool   // no template run per message
+	}{
+		{name: "default templates", fast: true},
+		{
+			name:    "printed and tested only",
+			subject: `Hi {{ .Subscriber.Name }}, {{ .Date }}`,
+			html: head + `{{ define "who" }}<b>{{ .Email }}</b>{{ end }}
 <p>Hi {{ with .Subscriber.Name }}{{ . }}{{ else }}there{{ end }}!</p>
-{{ if eq .Subscriber.Name "Dana" }}<p>Hello Dana, specially.</p>{{ end }}
-<p><a href="https://digest.example/u?e={{ .Subscriber.Email }}">query</a> <a href="{{ .UnsubscribeURL }}">Unsubscribe</a></p>
-{{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`
-	custom := t.TempDir()
-	if err := os.WriteFile(filepath.Join(custom, templates.HTML), []byte(personal), 0o644); err != nil {
-		t.Fatal(err)
+{{ with .Subscriber }}<p title="{{ .Name }}">{{ .Name }}</p>{{ end }}
+{{ if $.UnsubscribeURL }}<a href="{{ .UnsubscribeURL }}">Unsubscribe</a>{{ end }}
+<p>{{ template "who" .Subscriber }}</p>{{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`,
+			fast: true,
+		},
+		{
+			name: "compared, computed, put in a query",
+			html: head + `<p>{{ if eq .Subscriber.Name "Dana" }}Hello Dana, specially.{{ end }} {{ len .Subscriber.Email }} {{ .Subscriber.Name | upper }}</p>
+<p><a href="https://digest.example/u?e={{ .Subscriber.Email }}">query</a> <a href="mailto:{{ .Subscriber.Email }}">mail</a></p>
+{{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`,
+			fast: false,
+		},
+		{
+			name: "one value escaped two ways",
+			html: head + `<p>{{ .Subscriber.Email }}</p><a href="{{ .Subscriber.Email }}">x</a></body></html>`,
+			fast: false,
+		},
 	}
-	for _, dir := range []string{"", custom} {
-		r := newTestRenderer(t, dir)
-		ed := testEdition(4)
-		for _, sub := range subs {
-			t.Run(fmt.Sprintf("%s/%s", filepath.Base(dir), sub.Email), func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, src := range map[string]string{templates.Subject: tt.subject, templates.HTML: tt.html} {
+				if src != "" {
+					if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			r, err := New(Options{Dir: dir, Name: "The Digest", BaseURL: "https://digest.example",
+				UnsubscribeURL: func(email string) string {
+					if strings.HasPrefix(email, "evil") {
+						return "javascript:alert(1)"
+					}
+					return "https://digest.example/u?e=" + url.QueryEscape(email) + "&x='\"<>"
+				},
+				Now: func() time.Time { return clock }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.personal != nil; got != tt.fast {
+				t.Errorf("fast path = %v, want %v", got, tt.fast)
+			}
+			ed := testEdition(4)
+			for _, sub := range subs {
 				c, err := r.Render(ed, sub)
 				if err != nil {
 					t.Fatal(err)
@@ -293,10 +341,10 @@ func TestPersonalParts(t *testing.T) {
 					t.Fatal(err)
 				}
 				if diff := cmp.Diff(want, c.HTML); diff != "" {
-					t.Errorf("cached rendering differs from inlining the message alone (-want +got):\n%s", diff)
+					t.Errorf("%s: cached rendering differs from inlining the message alone (-want +got):\n%s", sub.Email, diff)
 				}
-			})
-		}
+			}
+		})
 	}
 }
 

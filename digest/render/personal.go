@@ -1,0 +1,323 @@
+package render
+
+import (
+	htmltemplate "html/template"
+	"strings"
+	"text/template/parse"
+)
+
+// The personal values: what differs from one subscriber's HTML to the next
+// (with the attributes the templates name, which go into the shape's key).
+const (
+	leafEmail = iota
+	leafName
+	leafUnsubscribe
+	leafSubject
+	numLeaves
+)
+
+// A ref is what a template expression refers to, as far as personal values
+// go.
+type ref struct {
+	kind refKind
+	leaf int // for refLeaf
+}
+
+type refKind int
+
+const (
+	refOther refKind = iota // nothing personal
+	refRoot                 // the Data itself
+	refSub                  // .Subscriber
+	refAttrs                // .Subscriber.Attrs
+	refLeaf                 // a personal string
+)
+
+func (r ref) personal() bool { return r.kind != refOther }
+
+// Escaper chains html/template puts after a printed value, as they read in
+// the escaped template. The first three escape alike.
+const (
+	chainText = "_html_template_htmlescaper"
+	chainRC   = "_html_template_rcdataescaper"
+	chainAttr = "_html_template_attrescaper"
+	chainURL  = "_html_template_urlfilter _html_template_urlnormalizer _html_template_attrescaper"
+)
+
+// personalUse tells how the HTML template uses the personal values, when
+// it uses them only in ways placeholders reproduce exactly: printed, each
+// always with the same escaping, or tested for emptiness by if and with.
+// Then a message's HTML is its shape with the placeholders replaced, and
+// the template need not run per message.
+type personalUse struct {
+	chains [numLeaves]string // how each value is escaped where printed; "" if never
+	url    *htmltemplate.Template
+}
+
+// analyzePersonal returns how t uses the personal values, or nil when it
+// uses them in a way it cannot vouch for (a comparison, a function call, a
+// range, a variable): such templates are run for every message. t must have
+// been executed once, so that it is escaped.
+func analyzePersonal(t *htmltemplate.Template) *personalUse {
+	a := &analysis{set: t, seen: map[string]bool{}}
+	if t.Tree == nil {
+		return nil
+	}
+	a.walk(t.Tree.Root, ref{kind: refRoot})
+	if a.bad {
+		return nil
+	}
+	u := &personalUse{chains: a.chains}
+	for _, c := range u.chains {
+		switch c {
+		case "", chainText, chainRC, chainAttr:
+		case chainURL:
+			u.url = urlProbe()
+			if u.url == nil {
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return u
+}
+
+// urlProbe returns a template that escapes its dot as a whole href, with
+// the chainURL escapers, or nil if html/template does something else.
+func urlProbe() *htmltemplate.Template {
+	p := htmltemplate.Must(htmltemplate.New("probe").Parse(`<a href="{{ . }}">`))
+	if err := p.Execute(new(strings.Builder), ""); err != nil {
+		return nil
+	}
+	want := "{{. | " + strings.ReplaceAll(chainURL, " ", " | ") + "}}"
+	if !strings.Contains(p.Tree.Root.String(), want) {
+		return nil
+	}
+	return p
+}
+
+// escape returns v escaped as the template escapes the value of leaf.
+func (u *personalUse) escape(leaf int, v string) (string, bool) {
+	switch u.chains[leaf] {
+	case chainText, chainRC, chainAttr:
+		return templateEscape(v), true
+	case chainURL:
+		var b strings.Builder
+		if err := u.url.Execute(&b, v); err != nil {
+			return "", false
+		}
+		s := b.String()
+		return strings.TrimSuffix(strings.TrimPrefix(s, `<a href="`), `">`), true
+	}
+	return "", true // never printed
+}
+
+// analysis walks an escaped template tree.
+type analysis struct {
+	set    *htmltemplate.Template
+	seen   map[string]bool
+	chains [numLeaves]string
+	bad    bool
+}
+
+// apply follows field names from base.
+func apply(base ref, idents []string) ref {
+	for _, id := range idents {
+		switch base.kind {
+		case refRoot:
+			switch id {
+			case "Subscriber":
+				base = ref{kind: refSub}
+			case "UnsubscribeURL":
+				base = ref{kind: refLeaf, leaf: leafUnsubscribe}
+			case "Subject":
+				base = ref{kind: refLeaf, leaf: leafSubject}
+			default:
+				base = ref{}
+			}
+		case refSub:
+			switch id {
+			case "Email":
+				base = ref{kind: refLeaf, leaf: leafEmail}
+			case "Name":
+				base = ref{kind: refLeaf, leaf: leafName}
+			case "Attrs":
+				base = ref{kind: refAttrs}
+			default:
+				base = ref{}
+			}
+		default:
+			// A named attribute is in the shape's key; a field of a
+			// string is an error at run time.
+			base = ref{}
+		}
+	}
+	return base
+}
+
+// resolve returns what node n refers to, and whether it is a plain
+// reference (dot, a field, a variable) rather than a computed value.
+func (a *analysis) resolve(n parse.Node, dot ref) (ref, bool) {
+	switch n := n.(type) {
+	case *parse.DotNode:
+		return dot, true
+	case *parse.FieldNode:
+		return apply(dot, n.Ident), true
+	case *parse.VariableNode:
+		if n.Ident[0] == "$" {
+			return apply(ref{kind: refRoot}, n.Ident[1:]), true
+		}
+		// Variables are never declared from personal values (see walk).
+		return ref{}, true
+	case *parse.ChainNode:
+		base, plain := a.resolve(n.Node, dot)
+		return apply(base, n.Field), plain
+	}
+	return ref{}, false
+}
+
+// mentions reports whether pipe refers to anything personal anywhere.
+func (a *analysis) mentions(pipe *parse.PipeNode, dot ref) bool {
+	if pipe == nil {
+		return false
+	}
+	for _, c := range pipe.Cmds {
+		for _, arg := range c.Args {
+			if p, ok := arg.(*parse.PipeNode); ok {
+				if a.mentions(p, dot) {
+					return true
+				}
+				continue
+			}
+			if r, _ := a.resolve(arg, dot); r.personal() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// single returns what pipe refers to when it is one plain reference and
+// nothing else.
+func (a *analysis) single(pipe *parse.PipeNode, dot ref) (ref, bool) {
+	if pipe == nil || len(pipe.Decl) > 0 || len(pipe.Cmds) != 1 || len(pipe.Cmds[0].Args) != 1 {
+		return ref{}, false
+	}
+	return a.resolve(pipe.Cmds[0].Args[0], dot)
+}
+
+func (a *analysis) walk(n parse.Node, dot ref) {
+	if a.bad || n == nil {
+		return
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			a.walk(c, dot)
+		}
+	case *parse.ActionNode:
+		a.action(n.Pipe, dot)
+	case *parse.IfNode:
+		a.condition(n.Pipe, dot)
+		a.walk(n.List, dot)
+		a.walk(n.ElseList, dot)
+	case *parse.WithNode:
+		inner := a.condition(n.Pipe, dot)
+		a.walk(n.List, inner)
+		a.walk(n.ElseList, dot)
+	case *parse.RangeNode:
+		if a.mentions(n.Pipe, dot) {
+			a.bad = true
+			return
+		}
+		a.walk(n.List, ref{})
+		a.walk(n.ElseList, dot)
+	case *parse.TemplateNode:
+		callee := ref{}
+		if n.Pipe != nil {
+			r, plain := a.single(n.Pipe, dot)
+			switch {
+			case plain:
+				callee = r
+			case a.mentions(n.Pipe, dot):
+				a.bad = true
+				return
+			}
+		}
+		key := n.Name + "\x00" + string(rune('0'+callee.kind)) + string(rune('0'+callee.leaf))
+		if a.seen[key] {
+			return
+		}
+		a.seen[key] = true
+		t := a.set.Lookup(n.Name)
+		if t == nil || t.Tree == nil {
+			a.bad = true
+			return
+		}
+		a.walk(t.Tree.Root, callee)
+	case *parse.TextNode, *parse.CommentNode, *parse.BreakNode, *parse.ContinueNode:
+	default:
+		a.bad = true
+	}
+}
+
+// condition checks the pipeline of an if or with, and returns the dot of a
+// with's body.
+func (a *analysis) condition(pipe *parse.PipeNode, dot ref) ref {
+	r, plain := a.single(pipe, dot)
+	if plain {
+		if r.kind == refAttrs {
+			a.bad = true // a map's truth depends on all its keys
+		}
+		return r
+	}
+	if a.mentions(pipe, dot) {
+		a.bad = true
+	}
+	return ref{}
+}
+
+// action checks a printing action: a personal value may be printed, then
+// escaped by html/template, and nothing else.
+func (a *analysis) action(pipe *parse.PipeNode, dot ref) {
+	if len(pipe.Decl) > 0 || len(pipe.Cmds) == 0 || len(pipe.Cmds[0].Args) != 1 {
+		if a.mentions(pipe, dot) {
+			a.bad = true
+		}
+		return
+	}
+	r, plain := a.resolve(pipe.Cmds[0].Args[0], dot)
+	if !plain || !r.personal() {
+		if a.mentions(pipe, dot) {
+			a.bad = true
+		}
+		return
+	}
+	if r.kind != refLeaf {
+		a.bad = true // printing the whole subscriber, say
+		return
+	}
+	var chain []string
+	for _, c := range pipe.Cmds[1:] {
+		id, ok := c.Args[0].(*parse.IdentifierNode)
+		if len(c.Args) != 1 || !ok || !strings.HasPrefix(id.Ident, "_html_template_") {
+			a.bad = true
+			return
+		}
+		chain = append(chain, id.Ident)
+	}
+	c := strings.Join(chain, " ")
+	switch c {
+	case chainText, chainRC, chainAttr:
+		c = chainText // all three escape alike
+	}
+	if prev := a.chains[r.leaf]; prev != "" && prev != c || c == "" {
+		a.bad = true
+		return
+	}
+	a.chains[r.leaf] = c
+}
