@@ -29,12 +29,14 @@ func inline(doc string) (string, error) {
 // placeholder words in their place, and that output inlined.
 type shape struct {
 	doc     string
+	text    string // the text part, if r.textFast
 	once    sync.Once
 	inlined string
 	err     error
 }
 
-// renderHTML renders the HTML part for d and inlines its CSS.
+// renderHTML renders the HTML part for d, its CSS inlined, and the text
+// part.
 //
 // Inlining costs much more than executing the template, so it is done once
 // per shape: the template is executed with placeholder words instead of the
@@ -50,7 +52,7 @@ type shape struct {
 // with the values escaped as html/template escapes them, it equals that
 // document: a template that compares those values, say, is inlined message
 // by message instead, never wrongly.
-func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
+func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err error) {
 	vals := [numLeaves]string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL, d.Subject}
 	var toks [numLeaves]string
 	for i, v := range vals {
@@ -63,9 +65,9 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 	}
 	sh, err := r.shape(ev, d, toks)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	var want, put []string
+	var want, put, raw []string
 	for i, t := range toks {
 		if t == "" {
 			continue
@@ -78,15 +80,22 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 			}
 		}
 		want = append(want, t, w)
-		put = append(put, t, xhtml.EscapeString(html.UnescapeString(w)))
+		put = append(put, t, xhtml.EscapeString(unescape(w)))
+		raw = append(raw, t, vals[i])
+	}
+	if r.textFast {
+		text = strings.NewReplacer(raw...).Replace(sh.text)
+	} else if text, err = r.exec(r.text, d); err != nil {
+		return "", "", err
 	}
 	if r.personal == nil {
 		real, err := r.exec(r.html, d)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if strings.NewReplacer(want...).Replace(sh.doc) != real {
-			return r.inlineSlow(real)
+			html, err := r.inlineSlow(real)
+			return html, text, err
 		}
 	}
 	sh.once.Do(func() {
@@ -96,18 +105,30 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (string, error) {
 		}
 	})
 	if sh.err != nil {
-		return "", sh.err
+		return "", "", sh.err
 	}
-	return strings.NewReplacer(put...).Replace(sh.inlined), nil
+	return strings.NewReplacer(put...).Replace(sh.inlined), text, nil
 }
 
-// renderSlow renders and inlines one message's HTML, uncached.
-func (r *Renderer) renderSlow(d Data) (string, error) {
+// unescape decodes the character references html/template writes.
+func unescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	return html.UnescapeString(s)
+}
+
+// renderSlow renders one message's HTML and text parts without the cache.
+func (r *Renderer) renderSlow(d Data) (html, text string, err error) {
+	if text, err = r.exec(r.text, d); err != nil {
+		return "", "", err
+	}
 	real, err := r.exec(r.html, d)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return r.inlineSlow(real)
+	html, err = r.inlineSlow(real)
+	return html, text, err
 }
 
 // shape returns the cached shape of d's message, keyed by everything in d
@@ -140,6 +161,11 @@ func (r *Renderer) shape(ev *editionView, d Data, toks [numLeaves]string) (*shap
 	sh = &shape{}
 	if sh.doc, err = r.exec(r.html, td); err != nil {
 		return nil, err
+	}
+	if r.textFast {
+		if sh.text, err = r.exec(r.text, td); err != nil {
+			return nil, err
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -3,6 +3,7 @@ package render
 import (
 	htmltemplate "html/template"
 	"strings"
+	"text/template"
 	"text/template/parse"
 )
 
@@ -59,10 +60,16 @@ type personalUse struct {
 // range, a variable): such templates are run for every message. t must have
 // been executed once, so that it is escaped.
 func analyzePersonal(t *htmltemplate.Template) *personalUse {
-	a := &analysis{set: t, seen: map[string]bool{}}
 	if t.Tree == nil {
 		return nil
 	}
+	lookup := func(name string) *parse.Tree {
+		if t := t.Lookup(name); t != nil {
+			return t.Tree
+		}
+		return nil
+	}
+	a := &analysis{lookup: lookup, seen: map[string]bool{}}
 	a.walk(t.Tree.Root, ref{kind: refRoot})
 	if a.bad {
 		return nil
@@ -81,6 +88,24 @@ func analyzePersonal(t *htmltemplate.Template) *personalUse {
 		}
 	}
 	return u
+}
+
+// textPersonal reports whether the text template t uses the personal
+// values only by printing them as they are or testing them for emptiness,
+// so that its output for a subscriber is its shape with the values put in.
+func textPersonal(t *template.Template) bool {
+	if t.Tree == nil {
+		return false
+	}
+	lookup := func(name string) *parse.Tree {
+		if t := t.Lookup(name); t != nil {
+			return t.Tree
+		}
+		return nil
+	}
+	a := &analysis{lookup: lookup, seen: map[string]bool{}, text: true}
+	a.walk(t.Tree.Root, ref{kind: refRoot})
+	return !a.bad
 }
 
 // urlProbe returns a template that escapes its dot as a whole href, with
@@ -115,7 +140,8 @@ func (u *personalUse) escape(leaf int, v string) (string, bool) {
 
 // analysis walks an escaped template tree.
 type analysis struct {
-	set    *htmltemplate.Template
+	lookup func(name string) *parse.Tree
+	text   bool // a text/template: values print unescaped
 	seen   map[string]bool
 	chains [numLeaves]string
 	bad    bool
@@ -253,12 +279,12 @@ func (a *analysis) walk(n parse.Node, dot ref) {
 			return
 		}
 		a.seen[key] = true
-		t := a.set.Lookup(n.Name)
-		if t == nil || t.Tree == nil {
+		tree := a.lookup(n.Name)
+		if tree == nil {
 			a.bad = true
 			return
 		}
-		a.walk(t.Tree.Root, callee)
+		a.walk(tree.Root, callee)
 	case *parse.TextNode, *parse.CommentNode, *parse.BreakNode, *parse.ContinueNode:
 	default:
 		a.bad = true
@@ -311,6 +337,12 @@ func (a *analysis) action(pipe *parse.PipeNode, dot ref) {
 		chain = append(chain, id.Ident)
 	}
 	c := strings.Join(chain, " ")
+	if a.text {
+		if c != "" {
+			a.bad = true
+		}
+		return
+	}
 	switch c {
 	case chainText, chainRC, chainAttr:
 		c = chainText // all three escape alike

@@ -84,6 +84,9 @@ type Renderer struct {
 	// personal is how the HTML template uses the personal values, or nil
 	// if each message must run it (see renderHTML).
 	personal *personalUse
+	// textFast is set when the text template only prints or tests the
+	// personal values: a message's text is then its shape's, values put in.
+	textFast bool
 
 	inlines atomic.Int64 // CSS inlinings done, for tests
 
@@ -157,6 +160,7 @@ func New(opts Options) (*Renderer, error) {
 	if r.text, err = template.New(templates.Text).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Text]); err != nil {
 		return nil, r.inputError(err)
 	}
+	r.textFast = textPersonal(r.text)
 	var trees []*parse.Tree
 	for _, t := range r.subject.Templates() {
 		trees = append(trees, t.Tree)
@@ -264,11 +268,7 @@ func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Con
 	if d.Subject, err = r.renderSubject(ev, d); err != nil {
 		return digest.Content{}, err
 	}
-	text, err := r.exec(r.text, d)
-	if err != nil {
-		return digest.Content{}, err
-	}
-	html, err := r.renderHTML(ev, d)
+	html, text, err := r.renderHTML(ev, d)
 	if err != nil {
 		return digest.Content{}, err
 	}

@@ -270,12 +270,25 @@ func TestPersonalParts(t *testing.T) {
 	}
 	head := `<!DOCTYPE html><html><head><title>{{ .Subject }}</title><style>p { color: red; } a { color: blue; }</style></head><body>`
 	tests := []struct {
-		name    string
-		subject string // subject.txt.tmpl, "" for the default
-		html    string // message.html.tmpl, "" for the default
-		fast    bool   // no template run per message
+		name     string
+		subject  string // subject.txt.tmpl, "" for the default
+		html     string // message.html.tmpl, "" for the default
+		text     string // message.txt.tmpl, "" for the default
+		fast     bool   // no HTML template run per message
+		slowText bool   // the text template runs per message
 	}{
 		{name: "default templates", fast: true},
+		{
+			name:     "text template computes with the name",
+			text:     `{{ wrap 72 (print "Dear " .Subscriber.Name) }} {{ .Subscriber.Email }}`,
+			fast:     true,
+			slowText: true,
+		},
+		{
+			name: "text template prints and tests",
+			text: `{{ with .Subscriber.Name }}Dear {{ . }}{{ else }}Hello{{ end }} {{ .Subscriber.Email }} {{ .UnsubscribeURL }} {{ .Subject }}`,
+			fast: true,
+		},
 		{
 			name:    "printed and tested only",
 			subject: `Hi {{ .Subscriber.Name }}, {{ .Date }}`,
@@ -302,7 +315,7 @@ func TestPersonalParts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			for name, src := range map[string]string{templates.Subject: tt.subject, templates.HTML: tt.html} {
+			for name, src := range map[string]string{templates.Subject: tt.subject, templates.HTML: tt.html, templates.Text: tt.text} {
 				if src != "" {
 					if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 						t.Fatal(err)
@@ -321,7 +334,10 @@ func TestPersonalParts(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := r.personal != nil; got != tt.fast {
-				t.Errorf("fast path = %v, want %v", got, tt.fast)
+				t.Errorf("HTML fast path = %v, want %v", got, tt.fast)
+			}
+			if got := r.textFast; got != !tt.slowText {
+				t.Errorf("text fast path = %v, want %v", got, !tt.slowText)
 			}
 			ed := testEdition(4)
 			for _, sub := range subs {
@@ -342,6 +358,13 @@ func TestPersonalParts(t *testing.T) {
 				}
 				if diff := cmp.Diff(want, c.HTML); diff != "" {
 					t.Errorf("%s: cached rendering differs from inlining the message alone (-want +got):\n%s", sub.Email, diff)
+				}
+				wantText, err := r.exec(r.text, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(wantText, c.Text); diff != "" {
+					t.Errorf("%s: text part differs from running the text template (-want +got):\n%s", sub.Email, diff)
 				}
 			}
 		})
