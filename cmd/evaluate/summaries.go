@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -22,18 +25,37 @@ type newsArticle struct {
 	Reference string `json:"reference"`
 }
 
+// The measures reported, in column order.
+var measureNames = [...]string{"ROUGE-1", "ROUGE-2", "ROUGE-Lsum"}
+
+// An articleScore is one system's F1 × 100 on one article, by measure.
+type articleScore [len(measureNames)]float64
+
 // evalSummaries scores the extractive summarizer, Lead-3 and plain TextRank
 // against the human highlights with ROUGE-1, ROUGE-2 and ROUGE-Lsum (mean F1
 // × 100, as rouge-score computes them), and prints the mean summary length.
 //
-//	go run ./cmd/evaluate summaries [-words N] [-sentences N] [-v] [FILE]
+// It then prints the paired difference between the extractive summarizer
+// and each baseline, per measure, with a percentile bootstrap 95%
+// confidence interval over articles (-bootstrap resamples, seeded, so the
+// figures repeat), and the same differences on each half of a fixed 2-fold
+// split of the articles (by a hash of the article ID). To keep a half
+// honest, tune with -half a and report -half b, or the reverse: -half
+// scores only that half.
+//
+//	go run ./cmd/evaluate summaries [-words N] [-sentences N] [-bootstrap N] [-half a|b] [-v] [FILE]
 func evalSummaries(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("summaries", flag.ContinueOnError)
 	words := fs.Int("words", summary.DefaultWords, "word budget of the summarizer and TextRank")
 	sentences := fs.Int("sentences", summary.DefaultSentences, "most sentences of the summarizer and TextRank")
+	resamples := fs.Int("bootstrap", 2000, "bootstrap resamples for the confidence intervals (0: none)")
+	half := fs.String("half", "", "score only half a or b of the 2-fold split")
 	verbose := fs.Bool("v", false, "print each article's ROUGE-1 F1 for the summarizer and Lead-3, worst first")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *half != "" && *half != "a" && *half != "b" {
+		return fmt.Errorf("-half %q: want a or b", *half)
 	}
 	file := "../shared/eval/news-summaries-dev.jsonl"
 	if fs.NArg() > 0 {
@@ -42,6 +64,12 @@ func evalSummaries(w io.Writer, args []string) error {
 	arts, err := readNews(file)
 	if err != nil {
 		return err
+	}
+	if *half != "" {
+		arts = slices.DeleteFunc(arts, func(a newsArticle) bool { return halfOf(a.ID) != *half })
+		if len(arts) == 0 {
+			return fmt.Errorf("%s: no articles in half %s", file, *half)
+		}
 	}
 	opts := summary.Options{Words: *words, Sentences: *sentences}
 	ext := summary.New(opts)
@@ -53,55 +81,163 @@ func evalSummaries(w io.Writer, args []string) error {
 		{"lead-3", func(text string) []string { return summary.Lead(text, 3) }},
 		{"textrank", func(text string) []string { return summary.TextRank(text, opts) }},
 	}
-	type total struct{ r1, r2, rl, words float64 }
-	totals := make([]total, len(systems))
-	type row struct {
-		id        string
-		ext, lead float64
-	}
-	var rows []row
+	// scores[k][i] is system k's score on article i.
+	scores := make([][]articleScore, len(systems))
+	summaryWords := make([]float64, len(systems))
 	var refWords float64
 	for _, a := range arts {
 		ref := strings.Split(a.Reference, "\n")
 		refWords += float64(len(strings.Fields(a.Reference)))
-		var r row
-		r.id = a.ID
 		for k, s := range systems {
 			cand := s.sum(a.Article)
 			sc := rouge.Score(cand, ref)
-			totals[k].r1 += sc.Rouge1.F1
-			totals[k].r2 += sc.Rouge2.F1
-			totals[k].rl += sc.RougeLsum.F1
-			totals[k].words += float64(len(strings.Fields(strings.Join(cand, " "))))
-			switch k {
-			case 0:
-				r.ext = sc.Rouge1.F1
-			case 1:
-				r.lead = sc.Rouge1.F1
-			}
+			scores[k] = append(scores[k], articleScore{100 * sc.Rouge1.F1, 100 * sc.Rouge2.F1, 100 * sc.RougeLsum.F1})
+			summaryWords[k] += float64(len(strings.Fields(strings.Join(cand, " "))))
 		}
-		rows = append(rows, r)
 	}
 	n := float64(len(arts))
-	fmt.Fprintf(w, "%d articles from %s; budget %d words, %d sentences; mean F1 × 100\n\n", len(arts), file, opts.Words, opts.Sentences)
+	which := ""
+	if *half != "" {
+		which = " (half " + *half + ")"
+	}
+	fmt.Fprintf(w, "%d articles from %s%s; budget %d words, %d sentences; mean F1 × 100\n\n", len(arts), file, which, opts.Words, opts.Sentences)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "system\tROUGE-1\tROUGE-2\tROUGE-Lsum\twords\t")
+	fmt.Fprintf(tw, "system\t%s\twords\t\n", strings.Join(measureNames[:], "\t"))
 	for k, s := range systems {
-		t := totals[k]
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t\n", s.name, 100*t.r1/n, 100*t.r2/n, 100*t.rl/n, t.words/n)
+		m := mean(scores[k], nil)
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t\n", s.name, m[0], m[1], m[2], summaryWords[k]/n)
 	}
 	fmt.Fprintf(tw, "reference\t\t\t\t%.1f\t\n", refWords/n)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+
+	// Paired differences, whole set and per half.
+	halves := [2][]int{}
+	for i, a := range arts {
+		if halfOf(a.ID) == "a" {
+			halves[0] = append(halves[0], i)
+		} else {
+			halves[1] = append(halves[1], i)
+		}
+	}
+	fmt.Fprintf(w, "\nPaired difference extractive − baseline, mean over articles")
+	if *resamples > 0 {
+		fmt.Fprintf(w, " [bootstrap 95%% CI, %d resamples]", *resamples)
+	}
+	fmt.Fprintf(w, "; halves a (%d) and b (%d) of the 2-fold split:\n\n", len(halves[0]), len(halves[1]))
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "baseline\tmeasure\tall\t95% CI\thalf a\thalf b\t")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for k := 1; k < len(systems); k++ {
+		d := differences(scores[0], scores[k])
+		all := mean(d, nil)
+		var lo, hi articleScore
+		if *resamples > 0 {
+			lo, hi = bootstrap(d, *resamples, rng)
+		}
+		ha, hb := mean(d, halves[0]), mean(d, halves[1])
+		for m, name := range measureNames {
+			ci := "-"
+			if *resamples > 0 {
+				ci = fmt.Sprintf("[%+.2f, %+.2f]", lo[m], hi[m])
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%+.2f\t%s\t%+.2f\t%+.2f\t\n", systems[k].name, name, all[m], ci, ha[m], hb[m])
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
 	if *verbose {
-		sort.Slice(rows, func(i, j int) bool { return rows[i].ext-rows[i].lead < rows[j].ext-rows[j].lead })
-		fmt.Fprintln(w, "\nROUGE-1 F1 per article (extractive, lead-3), worst against lead-3 first:")
+		type row struct {
+			id        string
+			ext, lead articleScore
+		}
+		rows := make([]row, len(arts))
+		for i, a := range arts {
+			rows[i] = row{a.ID, scores[0][i], scores[1][i]}
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return rows[i].ext[0]-rows[i].lead[0] < rows[j].ext[0]-rows[j].lead[0] })
+		fmt.Fprintln(w, "\nF1 per article, extractive then lead-3 (ROUGE-1, ROUGE-2, ROUGE-Lsum), worst ROUGE-1 against lead-3 first:")
 		for _, r := range rows {
-			fmt.Fprintf(w, "%6.2f %6.2f  %s\n", 100*r.ext, 100*r.lead, r.id)
+			fmt.Fprintf(w, "%6.2f %6.2f %6.2f   %6.2f %6.2f %6.2f  %s\n", r.ext[0], r.ext[1], r.ext[2], r.lead[0], r.lead[1], r.lead[2], r.id)
 		}
 	}
 	return nil
+}
+
+// halfOf puts an article in half "a" or "b" of the 2-fold split, by a hash
+// of its ID, so that the split does not depend on the file's order.
+func halfOf(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	if h.Sum32()%2 == 0 {
+		return "a"
+	}
+	return "b"
+}
+
+// differences returns a[i] − b[i] per article and measure.
+func differences(a, b []articleScore) []articleScore {
+	d := make([]articleScore, len(a))
+	for i := range a {
+		for m := range d[i] {
+			d[i][m] = a[i][m] - b[i][m]
+		}
+	}
+	return d
+}
+
+// mean averages the scores at idx, or all of them when idx is nil; it is
+// zero with nothing to average.
+func mean(s []articleScore, idx []int) articleScore {
+	var sum articleScore
+	if idx == nil {
+		idx = make([]int, len(s))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	if len(idx) == 0 {
+		return sum
+	}
+	for _, i := range idx {
+		for m := range sum {
+			sum[m] += s[i][m]
+		}
+	}
+	for m := range sum {
+		sum[m] /= float64(len(idx))
+	}
+	return sum
+}
+
+// bootstrap returns the percentile 95% confidence interval of the mean of
+// d, per measure, from resamples draws of len(d) articles with replacement.
+func bootstrap(d []articleScore, resamples int, rng *rand.Rand) (lo, hi articleScore) {
+	means := make([][]float64, len(lo))
+	for m := range means {
+		means[m] = make([]float64, resamples)
+	}
+	for r := range resamples {
+		var sum articleScore
+		for range d {
+			x := d[rng.IntN(len(d))]
+			for m := range sum {
+				sum[m] += x[m]
+			}
+		}
+		for m := range sum {
+			means[m][r] = sum[m] / float64(len(d))
+		}
+	}
+	for m := range means {
+		slices.Sort(means[m])
+		lo[m] = means[m][int(0.025*float64(resamples))]
+		hi[m] = means[m][min(resamples-1, int(0.975*float64(resamples)))]
+	}
+	return lo, hi
 }
 
 func readNews(file string) ([]newsArticle, error) {
