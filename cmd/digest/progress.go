@@ -37,14 +37,39 @@ type progress struct {
 const progressInterval = 10 * time.Second
 
 // newProgress returns the run's progress reporter, writing to e.stderr:
-// live on a terminal with text logs, as log lines otherwise. total is the
-// most deliveries expected (0: unknown).
-func newProgress(e *env, cfg *Config, log *slog.Logger, now func() time.Time, total int) *progress {
-	p := &progress{log: log, now: now, interval: progressInterval, total: total}
+// live on a terminal with text logs, as log lines otherwise. Its log and
+// total (the most deliveries expected; 0: unknown) are set by the caller;
+// the log should write through p.writer.
+func newProgress(e *env, cfg *Config, now func() time.Time) *progress {
+	p := &progress{log: slog.New(slog.DiscardHandler), now: now, interval: progressInterval}
 	if cfg.Ops.LogFormat != "json" && !cfg.Ops.Quiet && isTerminal(e.stderr) {
 		p.term = e.stderr
 	}
 	return p
+}
+
+// writer returns w, or on a terminal a writer to it that first clears the
+// live line, so log lines do not run into it.
+func (p *progress) writer(w io.Writer) io.Writer {
+	if p.term == nil {
+		return w
+	}
+	return clearingWriter{p: p, w: w}
+}
+
+type clearingWriter struct {
+	p *progress
+	w io.Writer
+}
+
+func (c clearingWriter) Write(b []byte) (int, error) {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	if c.p.drawn {
+		fmt.Fprint(c.p.term, "\r\x1b[K")
+		c.p.drawn = false
+	}
+	return c.w.Write(b)
 }
 
 // isTerminal reports whether w is a character device, such as a terminal.

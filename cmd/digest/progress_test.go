@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,8 @@ func TestProgressOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	clock := &fakeClock{t: time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)}
 	cfg := &Config{Ops: OpsConfig{LogFormat: "text"}}
-	log := newLogger(&buf, cfg)
-	p := newProgress(&env{stderr: &buf}, cfg, log, clock.now, 1000)
+	p := newProgress(&env{stderr: &buf}, cfg, clock.now)
+	p.log, p.total = newLogger(p.writer(&buf), cfg), 1000
 	if p.term != nil {
 		t.Fatal("a bytes.Buffer was taken for a terminal")
 	}
@@ -67,7 +68,8 @@ func TestProgressQuietIsSilent(t *testing.T) {
 	var buf bytes.Buffer
 	clock := &fakeClock{t: time.Now()}
 	cfg := &Config{Ops: OpsConfig{LogFormat: "text", Quiet: true}}
-	p := newProgress(&env{stderr: &buf}, cfg, newLogger(&buf, cfg), clock.now, 10)
+	p := newProgress(&env{stderr: &buf}, cfg, clock.now)
+	p.log, p.total = newLogger(&buf, cfg), 10
 	p.collecting()()
 	clock.advance(time.Minute)
 	p.update(&digest.Report{Sent: 5})
@@ -87,9 +89,18 @@ func TestProgressLiveLine(t *testing.T) {
 	clock.advance(2 * time.Second)
 	r.Sent, r.Failed = 38, 2
 	p.update(r)
+	p.log = newLogger(p.writer(&buf), &Config{Ops: OpsConfig{LogFormat: "text"}})
+	p.log.Warn("subscriber skipped")
+	p.update(r) // the log line cleared it: redrawn at once
+	p.update(r) // within 100ms of the last: not redrawn
+	clock.advance(time.Second)
+	p.update(r)
 	p.done()
-	want := "\r\x1b[Kdelivering: 40 of at most 100 (40%), 2 failed or deferred, 20.0/s, ETA 3s\r\x1b[K"
-	if got := buf.String(); got != want {
+	line := "\r\x1b[Kdelivering: 40 of at most 100 (40%), 2 failed or deferred, 20.0/s, ETA 3s"
+	line2 := "\r\x1b[Kdelivering: 40 of at most 100 (40%), 2 failed or deferred, 13.3/s, ETA 5s"
+	want := line + "\r\x1b[K" + "time=X level=WARN msg=\"subscriber skipped\"\n" + line + line2 + "\r\x1b[K"
+	got := regexp.MustCompile(`time=\S+`).ReplaceAllString(buf.String(), "time=X")
+	if got != want {
 		t.Errorf("terminal output\n got %q\nwant %q", got, want)
 	}
 }

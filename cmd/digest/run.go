@@ -39,10 +39,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 		o.shard = &sh
 	}
-	log := newLogger(e.stderr, cfg)
+	prog := newProgress(e, cfg, time.Now)
+	log := newLogger(prog.writer(e.stderr), cfg)
+	prog.log = log
 	ping := &pinger{URL: cfg.Ops.PingURL, Logger: log}
 	started := time.Now()
-	rep, failures, err := deliverEdition(ctx, e, cfg, o, log, ping)
+	rep, failures, err := deliverEdition(ctx, e, cfg, o, log, ping, prog)
 	if errors.Is(err, digest.ErrLocked) {
 		// Another run holds the lock and will report for both.
 		return err
@@ -71,7 +73,7 @@ type runOptions struct {
 // deliverEdition is the run proper: it takes the lock, pings the start,
 // makes or loads the edition and delivers it. It returns the report (nil
 // when it stopped before delivering) and the number of failed sources.
-func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log *slog.Logger, ping *pinger) (*digest.Report, int, error) {
+func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log *slog.Logger, ping *pinger, prog *progress) (*digest.Report, int, error) {
 	now := time.Now
 
 	renderer, err := newRenderer(cfg, now)
@@ -98,11 +100,10 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 			"unknown", rec.Unknown, "log_from_before_a_reboot", rec.Ignored)
 	}
 
-	total := countRows(cfg.Subscribers)
-	if o.shard != nil && total > 0 {
-		total = (total + o.shard.Count - 1) / o.shard.Count
+	prog.total = countRows(cfg.Subscribers)
+	if o.shard != nil && prog.total > 0 {
+		prog.total = (prog.total + o.shard.Count - 1) / o.shard.Count
 	}
-	prog := newProgress(e, cfg, log, now, total)
 	var eds digest.Editions
 	var failures []digest.SourceFailure
 	if o.editionFile != "" {
