@@ -28,11 +28,59 @@ func inline(doc string) (string, error) {
 // for their address, name and unsubscribe link: the template's output with
 // placeholder words in their place, and that output inlined.
 type shape struct {
-	doc     string
-	text    string // the text part, if r.textFast
+	doc     holes
+	text    holes // the text part, if r.textFast
 	once    sync.Once
-	inlined string
+	inlined holes
 	err     error
+}
+
+// holes is a document cut at its placeholders: lits[0], the value of
+// leaves[0], lits[1], … lits[len(leaves)].
+type holes struct {
+	lits   []string
+	leaves []int
+	size   int // of lits
+}
+
+// cut cuts doc at the placeholders, token followed by the leaf's letter
+// and "q".
+func cut(doc, token string) holes {
+	var h holes
+	for {
+		i := strings.Index(doc, token)
+		if i < 0 || i+len(token)+2 > len(doc) || doc[i+len(token)+1] != 'q' {
+			break
+		}
+		leaf := int(doc[i+len(token)] - 'a')
+		if leaf < 0 || leaf >= numLeaves {
+			break
+		}
+		h.lits = append(h.lits, doc[:i])
+		h.leaves = append(h.leaves, leaf)
+		doc = doc[i+len(token)+2:]
+	}
+	h.lits = append(h.lits, doc)
+	for _, l := range h.lits {
+		h.size += len(l)
+	}
+	return h
+}
+
+// fill returns the document with the values put in.
+func (h holes) fill(vals *[numLeaves]string) string {
+	n := h.size
+	for _, l := range h.leaves {
+		n += len(vals[l])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, l := range h.leaves {
+		b.WriteString(h.lits[i])
+		b.WriteString(vals[l])
+	}
+	b.WriteString(h.lits[len(h.lits)-1])
+	return b.String()
 }
 
 // renderHTML renders the HTML part for d, its CSS inlined, and the text
@@ -67,7 +115,7 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err e
 	if err != nil {
 		return "", "", err
 	}
-	var want, put, raw []string
+	var want, put [numLeaves]string
 	for i, t := range toks {
 		if t == "" {
 			continue
@@ -79,12 +127,10 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err e
 				return r.renderSlow(d)
 			}
 		}
-		want = append(want, t, w)
-		put = append(put, t, xhtml.EscapeString(unescape(w)))
-		raw = append(raw, t, vals[i])
+		want[i], put[i] = w, xhtml.EscapeString(unescape(w))
 	}
 	if r.textFast {
-		text = strings.NewReplacer(raw...).Replace(sh.text)
+		text = sh.text.fill(&vals)
 	} else if text, err = r.exec(r.text, d); err != nil {
 		return "", "", err
 	}
@@ -93,21 +139,24 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err e
 		if err != nil {
 			return "", "", err
 		}
-		if strings.NewReplacer(want...).Replace(sh.doc) != real {
+		if sh.doc.fill(&want) != real {
 			html, err := r.inlineSlow(real)
 			return html, text, err
 		}
 	}
 	sh.once.Do(func() {
 		r.inlines.Add(1)
-		if sh.inlined, sh.err = inline(sh.doc); sh.err != nil {
-			sh.err = fmt.Errorf("inline css: %w", sh.err)
+		doc, err := inline(sh.doc.fill(&toks))
+		if err != nil {
+			sh.err = fmt.Errorf("inline css: %w", err)
+			return
 		}
+		sh.inlined = cut(doc, r.token)
 	})
 	if sh.err != nil {
 		return "", "", sh.err
 	}
-	return strings.NewReplacer(put...).Replace(sh.inlined), text, nil
+	return sh.inlined.fill(&put), text, nil
 }
 
 // unescape decodes the character references html/template writes.
@@ -157,15 +206,18 @@ func (r *Renderer) shape(ev *editionView, d Data, toks [numLeaves]string) (*shap
 	td := d
 	td.Subscriber.Email, td.Subscriber.Name = toks[leafEmail], toks[leafName]
 	td.UnsubscribeURL, td.Subject = toks[leafUnsubscribe], toks[leafSubject]
-	var err error
 	sh = &shape{}
-	if sh.doc, err = r.exec(r.html, td); err != nil {
+	doc, err := r.exec(r.html, td)
+	if err != nil {
 		return nil, err
 	}
+	sh.doc = cut(doc, r.token)
 	if r.textFast {
-		if sh.text, err = r.exec(r.text, td); err != nil {
+		text, err := r.exec(r.text, td)
+		if err != nil {
 			return nil, err
 		}
+		sh.text = cut(text, r.token)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

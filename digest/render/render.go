@@ -93,6 +93,7 @@ type Renderer struct {
 	mu       sync.Mutex
 	seq      int // numbers editionViews
 	editions map[string]*editionView
+	byPtr    map[*digest.Edition]seenEdition
 	shapes   map[string]*shape // see renderHTML
 }
 
@@ -132,6 +133,7 @@ func New(opts Options) (*Renderer, error) {
 		md:       newMarkdown(opts.NoteUnsafeHTML),
 		token:    fmt.Sprintf("zq%xq", tok),
 		editions: map[string]*editionView{},
+		byPtr:    map[*digest.Edition]seenEdition{},
 		shapes:   map[string]*shape{},
 	}
 	src := map[string]string{}
@@ -345,6 +347,12 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 	if ed == nil {
 		return nil, errors.New("render: no edition")
 	}
+	r.mu.Lock()
+	seen, ok := r.byPtr[ed]
+	r.mu.Unlock()
+	if ok && seen.same(ed) {
+		return seen.ev, nil
+	}
 	var key strings.Builder
 	for _, s := range []string{ed.ID, ed.Cadence, ed.Subject, ed.Overview, ed.Created.String(), ed.Note} {
 		key.WriteString(s)
@@ -368,6 +376,7 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 	ev, ok := r.editions[k]
 	r.mu.Unlock()
 	if ok {
+		r.remember(ed, ev)
 		return ev, nil
 	}
 	n, err := renderNote(r.md, r.policy, r.opts.NoteUnsafeHTML, ed.Note, 72)
@@ -405,5 +414,31 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 	ev.seq = r.seq
 	r.editions[k] = ev
 	r.mu.Unlock()
+	r.remember(ed, ev)
 	return ev, nil
+}
+
+// A seenEdition is an edition pointer rendered before, with what it held
+// then: the same pointer holding the same slice of items skips building the
+// cache key. Items must not be changed in place while they are rendered.
+type seenEdition struct {
+	ed digest.Edition // a shallow copy
+	ev *editionView
+}
+
+func (s seenEdition) same(ed *digest.Edition) bool {
+	a, b := s.ed, *ed
+	return a.ID == b.ID && a.Cadence == b.Cadence && a.Subject == b.Subject && a.Overview == b.Overview &&
+		a.Note == b.Note && a.Created.Equal(b.Created) && len(a.Items) == len(b.Items) &&
+		(len(a.Items) == 0 || &a.Items[0] == &b.Items[0])
+}
+
+// remember notes that ed renders as ev.
+func (r *Renderer) remember(ed *digest.Edition, ev *editionView) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.byPtr) >= maxCached {
+		clear(r.byPtr)
+	}
+	r.byPtr[ed] = seenEdition{ed: *ed, ev: ev}
 }
