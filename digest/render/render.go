@@ -7,9 +7,15 @@
 // only when absolute http(s). The editor's note is Markdown rendered by
 // goldmark with raw HTML escaped, then sanitized by bluemonday. The HTML
 // template's <style> block is inlined into style attributes by
-// go-premailer, once per distinct edition and item set: only the
-// subscriber's own values (address, name, unsubscribe link) are put in per
-// message.
+// go-premailer.
+//
+// Rendering is cached per edition and item set: the templates run once with
+// placeholders for the subscriber's address and name, the unsubscribe link
+// and the subject, the HTML is inlined once, and each message is that
+// result with its own values put in. This holds when the templates only
+// print those values or test them for emptiness; a template that compares
+// or transforms them is run (and, for the HTML, inlined) per message, with
+// the same output.
 //
 // The package neither sends mail nor builds MIME; see package mailer.
 package render
@@ -70,7 +76,9 @@ type Options struct {
 }
 
 // A Renderer renders editions with one set of templates. It is safe for
-// concurrent use.
+// concurrent use. An edition must not be changed in place once rendered: a
+// changed edition is a new value (a filtered copy, say), not the same one
+// edited.
 type Renderer struct {
 	opts    Options
 	subject *template.Template
