@@ -113,7 +113,9 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err e
 	}
 	sh, err := r.shape(ev, d, toks)
 	if err != nil {
-		return "", "", err
+		// The placeholders may fail where the values do not (slice
+		// .Subscriber.Name 0 30, say): the message decides.
+		return r.renderSlow(d)
 	}
 	var want, put [numLeaves]string
 	for i, t := range toks {

@@ -307,6 +307,11 @@ func TestPersonalParts(t *testing.T) {
 			fast: false,
 		},
 		{
+			name: "sliced and formatted",
+			html: head + `<p>{{ if .Subscriber.Name }}{{ slice .Subscriber.Name 0 2 }}{{ end }}</p><p>{{ printf "%.3s" .Subscriber.Email }}</p></body></html>`,
+			fast: false,
+		},
+		{
 			name: "one value escaped two ways",
 			html: head + `<p>{{ .Subscriber.Email }}</p><a href="{{ .Subscriber.Email }}">x</a></body></html>`,
 			fast: false,
