@@ -24,9 +24,9 @@ func inline(doc string) (string, error) {
 	return p.Transform()
 }
 
-// A shape is the HTML part of an edition for every subscriber alike but
-// for their address, name and unsubscribe link: the template's output with
-// placeholder words in their place, and that output inlined.
+// A shape is a message as every subscriber alike gets it but for their
+// address and name, unsubscribe link and subject: the templates' output with
+// placeholder words in their place, and the HTML inlined.
 type shape struct {
 	doc     holes
 	text    holes // the text part, if r.textFast
