@@ -153,8 +153,7 @@ func newFlagSet(e *env, name, args string, flagEnv map[string]string) *flag.Flag
 func parseFlags(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*Config, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil, err
+			return nil, err // the flag package has printed the usage
 		}
 		return nil, usageError{err}
 	}
