@@ -8,8 +8,9 @@
 // The extractive summarizer starts from the article's opening, which in
 // news carries the story, and uses centrality (LexRank over TF-IDF sentence
 // similarity) to choose which later sentences complete it, skipping
-// sentences that repeat one already chosen and page furniture such as
-// "Scroll down for video". It knows English only.
+// sentences that repeat one already chosen, page furniture such as
+// "Scroll down for video", and photo captions run into the text without a
+// full stop. It knows English only.
 package summary
 
 import (
@@ -160,21 +161,24 @@ type document struct {
 
 func analyze(text string) document {
 	var d document
-	split := Split(text)
-	if len(split) > 0 {
-		if s := strings.TrimSpace(dateline.ReplaceAllString(split[0], "")); s != "" {
-			split[0] = s
+	var split []piece
+	for i, s := range Split(text) {
+		if i == 0 {
+			if t := strings.TrimSpace(dateline.ReplaceAllString(s, "")); t != "" {
+				s = t
+			}
 		}
+		split = append(split, splitCaptions(s)...)
 	}
 	docs := make([][]string, len(split))
-	for i, s := range split {
-		n := len(strings.Fields(s))
+	for i, p := range split {
+		n := len(strings.Fields(p.text))
 		d.sents = append(d.sents, sentence{
-			text:     s,
+			text:     p.text,
 			words:    n,
-			eligible: n >= minWords && n <= maxWords && !isBoilerplate(s),
+			eligible: n >= minWords && n <= maxWords && !p.caption && !isBoilerplate(p.text),
 		})
-		docs[i] = terms(s)
+		docs[i] = terms(p.text)
 	}
 	// A text made only of short lines still gets a blurb.
 	if !slices.ContainsFunc(d.sents, func(s sentence) bool { return s.eligible }) {

@@ -170,3 +170,54 @@ var openerWords = set("The", "A", "An", "He", "She", "It", "They", "We", "I", "Y
 	"Their", "Our", "My", "If", "When", "While", "After", "Before", "As", "So", "Yet", "Now",
 	"Then", "However", "Meanwhile", "Officials", "Police", "According", "Some", "Many", "Most",
 	"One", "Two", "Last", "Earlier", "Later", "Since", "For", "With", "What", "Who", "Why", "How")
+
+// A piece of a sentence as splitCaptions finds it.
+type piece struct {
+	text    string
+	caption bool // glued to the next piece without punctuation
+}
+
+// splitCaptions breaks a sentence where a photo caption runs into the next
+// sentence without punctuation, as pages flattened to text leave them
+// ("... HMP Altcourse in Liverpool The amount of drugs ..."): before a
+// capitalized word that usually opens a sentence ("The", "He", "But") and
+// never sits inside one unless it starts a name, when the word before it
+// ends in a letter or digit and is not one that leads into a name ("of The
+// Times", "at The Hawthorns"). Each piece but the last is a caption. It
+// misses captions that run into a sentence opening with a name.
+func splitCaptions(s string) []piece {
+	words := strings.Split(s, " ")
+	var out []piece
+	start := 0
+	for k := 1; k < len(words); k++ {
+		prev, w := words[k-1], words[k]
+		if !gluedOpeners[w] || k+1 == len(words) {
+			continue
+		}
+		r, _ := utf8.DecodeLastRuneInString(prev)
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) || nameLeads[strings.ToLower(prev)] {
+			continue
+		}
+		// "The Times They Are A-Changin'": a title in capitals goes on.
+		if n, _ := utf8.DecodeRuneInString(words[k+1]); unicode.IsUpper(n) && w != "The" {
+			continue
+		}
+		out = append(out, piece{strings.Join(words[start:k], " "), true})
+		start = k
+	}
+	return append(out, piece{strings.Join(words[start:], " "), false})
+}
+
+// gluedOpeners open many sentences and, capitalized, hardly ever appear
+// inside one except at the start of a name or title.
+var gluedOpeners = set("The", "A", "An", "He", "She", "They", "It", "His", "Her", "Their", "But",
+	"However", "This", "These", "Those", "There", "We", "When", "While", "After", "Meanwhile")
+
+// nameLeads are words after which a capitalized "The" or "A" starts a name
+// or title rather than a new sentence.
+var nameLeads = set("the", "of", "by", "and", "or", "to", "in", "at", "on", "for", "from", "with",
+	"into", "onto", "as", "about", "called", "named", "titled", "entitled", "star", "stars",
+	"starring", "read", "reads", "watch", "watched", "film", "movie", "book", "song", "album",
+	"show", "series", "play", "magazine", "newspaper", "via", "is", "was", "are", "were", "plan",
+	"type", "vitamin", "grade", "class", "section", "part", "category", "group", "level", "exhibit",
+	"appendix", "item", "row", "block", "tier", "division", "league", "route", "platform", "gate")

@@ -78,3 +78,27 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitCaptions(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []piece
+	}{
+		{"caption glued to a sentence",
+			"Haul: The cherry picker on the roof in Liverpool The amount of drugs is so high.",
+			[]piece{{"Haul: The cherry picker on the roof in Liverpool", true}, {"The amount of drugs is so high.", false}}},
+		{"two captions", "Fans hold flares on the roof He scratches his head after the match But play resumed.",
+			[]piece{{"Fans hold flares on the roof", true}, {"He scratches his head after the match", true}, {"But play resumed.", false}}},
+		{"a name after a preposition", "He scored at The Hawthorns on Saturday.", []piece{{"He scored at The Hawthorns on Saturday.", false}}},
+		{"a title in capitals", `It replaced "The Times They Are A-Changin" as the anthem.`, []piece{{`It replaced "The Times They Are A-Changin" as the anthem.`, false}}},
+		{"after punctuation", "He said so, The end.", []piece{{"He said so, The end.", false}}},
+		{"last word", "Go and see The", []piece{{"Go and see The", false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, splitCaptions(tt.in), cmp.AllowUnexported(piece{})); diff != "" {
+				t.Errorf("splitCaptions(%q) mismatch (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
