@@ -423,6 +423,26 @@ func TestInlineOncePerEdition(t *testing.T) {
 	}
 }
 
+// TestNoSubscriber renders for the web archive: no address, no name.
+func TestNoSubscriber(t *testing.T) {
+	r, err := New(Options{Name: "The Digest", BaseURL: "https://digest.example", Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Render(testEdition(2), digest.Subscriber{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, s := range map[string]string{"HTML": c.HTML, "text": c.Text} {
+		if strings.Contains(s, " at .") || strings.Contains(s, "Unsubscribe") {
+			t.Errorf("%s part speaks to a subscriber:\n%s", part, s)
+		}
+		if !strings.Contains(s, "The Digest, 29 November 2026.") {
+			t.Errorf("%s part lacks the footer line for no subscriber", part)
+		}
+	}
+}
+
 func TestFilteredEditionsDoNotShareCache(t *testing.T) {
 	r := newTestRenderer(t, "")
 	full := testEdition(6)
