@@ -104,7 +104,7 @@ func evalSummaries(w io.Writer, args []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "system\t%s\twords\t\n", strings.Join(measureNames[:], "\t"))
 	for k, s := range systems {
-		m := mean(scores[k], nil)
+		m := mean(scores[k])
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.1f\t\n", s.name, m[0], m[1], m[2], summaryWords[k]/n)
 	}
 	fmt.Fprintf(tw, "reference\t\t\t\t%.1f\t\n", refWords/n)
@@ -131,18 +131,18 @@ func evalSummaries(w io.Writer, args []string) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for k := 1; k < len(systems); k++ {
 		d := differences(scores[0], scores[k])
-		all := mean(d, nil)
+		all := mean(d)
 		var lo, hi articleScore
 		if *resamples > 0 {
 			lo, hi = bootstrap(d, *resamples, rng)
 		}
-		ha, hb := mean(d, halves[0]), mean(d, halves[1])
+		ha, hb := meanOf(d, halves[0]), meanOf(d, halves[1])
 		for m, name := range measureNames {
 			ci := "-"
 			if *resamples > 0 {
 				ci = fmt.Sprintf("[%+.2f, %+.2f]", lo[m], hi[m])
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%+.2f\t%s\t%+.2f\t%+.2f\t\n", systems[k].name, name, all[m], ci, ha[m], hb[m])
+			fmt.Fprintf(tw, "%s\t%s\t%+.2f\t%s\t%s\t%s\t\n", systems[k].name, name, all[m], ci, orDash(ha[m], halves[0]), orDash(hb[m], halves[1]))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -167,6 +167,14 @@ func evalSummaries(w io.Writer, args []string) error {
 	return nil
 }
 
+// orDash formats a mean difference, or "-" when no articles were averaged.
+func orDash(d float64, idx []int) string {
+	if len(idx) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%+.2f", d)
+}
+
 // halfOf puts an article in half "a" or "b" of the 2-fold split, by a hash
 // of its ID, so that the split does not depend on the file's order.
 func halfOf(id string) string {
@@ -189,16 +197,18 @@ func differences(a, b []articleScore) []articleScore {
 	return d
 }
 
-// mean averages the scores at idx, or all of them when idx is nil; it is
-// zero with nothing to average.
-func mean(s []articleScore, idx []int) articleScore {
-	var sum articleScore
-	if idx == nil {
-		idx = make([]int, len(s))
-		for i := range idx {
-			idx[i] = i
-		}
+// mean averages all the scores.
+func mean(s []articleScore) articleScore {
+	idx := make([]int, len(s))
+	for i := range idx {
+		idx[i] = i
 	}
+	return meanOf(s, idx)
+}
+
+// meanOf averages the scores at idx; it is zero with nothing to average.
+func meanOf(s []articleScore, idx []int) articleScore {
+	var sum articleScore
 	if len(idx) == 0 {
 		return sum
 	}
