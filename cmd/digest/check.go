@@ -27,7 +27,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	w := e.stdout
 	fmt.Fprintln(w, "settings: ok")
 	problems := 0
-	problems += checkTemplates(w, cfg)
+	problems += checkTemplates(ctx, w, cfg)
 	problems += checkSources(ctx, w, cfg, *offline)
 	problems += checkSubscribers(ctx, w, cfg)
 	if problems > 0 {
@@ -38,11 +38,16 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 }
 
 // checkTemplates parses the templates and executes each on a sample
-// edition, as a run does before its first message.
-func checkTemplates(w io.Writer, cfg *Config) int {
+// edition for the first subscriber of the list (so the columns templates
+// name are the list's), as a run does before its first message.
+func checkTemplates(ctx context.Context, w io.Writer, cfg *Config) int {
+	sample, err := firstSubscriber(ctx, cfg)
+	if err != nil { // the subscriber check reports it
+		sample = digest.Subscriber{Email: "reader@example.com", Name: "Reader", Attrs: map[string]string{}}
+	}
 	r, err := newRenderer(cfg, time.Now)
 	if err == nil {
-		err = r.Check(sampleEdition(), digest.Subscriber{Email: "reader@example.com", Name: "Reader", Attrs: map[string]string{}})
+		err = r.Check(sampleEdition(), sample)
 	}
 	if err != nil {
 		fmt.Fprintf(w, "templates: %v\n", err)
