@@ -152,7 +152,7 @@ func TestHostileFeedData(t *testing.T) {
 			}
 		}
 		// The hostile text is still shown, as text.
-		for _, want := range []string{"&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;", "Relative link</h2>", "Data link</h2>", "&lt;iframe src=x&gt;"} {
+		for _, want := range []string{"&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;", "Relative link</b></div>", "Data link</b></div>", "&lt;iframe src=x&gt;"} {
 			if !strings.Contains(c.HTML, want) {
 				t.Errorf("HTML lacks %q", want)
 			}
