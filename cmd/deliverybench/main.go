@@ -50,6 +50,7 @@ type options struct {
 	noSource       bool
 	perConn        int
 	bin            string // a prebuilt digest; "" = build ./cmd/digest
+	noPipelining   bool   // smtp-sink -p: PIPELINING not offered
 }
 
 func main() {
@@ -67,6 +68,7 @@ func main() {
 	flag.BoolVar(&o.noSource, "no-smtp-source", false, "skip the smtp-source reference")
 	flag.IntVar(&o.perConn, "per-conn", 0, "DIGEST_SMTP_MAX_PER_CONN (0: digest's default)")
 	flag.StringVar(&o.bin, "bin", "", "use this digest binary instead of building ./cmd/digest")
+	flag.BoolVar(&o.noPipelining, "no-pipelining", false, "have smtp-sink not offer PIPELINING (smtp-sink -p)")
 	flag.Parse()
 	if err := run(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintf(os.Stderr, "deliverybench: %v\n", err)
@@ -142,6 +144,9 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	args := []string{}
 	if os.Geteuid() == 0 {
 		args = append(args, "-u", "root") // required when run as root
+	}
+	if o.noPipelining {
+		args = append(args, "-p")
 	}
 	args = append(args, addr, "256")
 	sinkCmd := exec.CommandContext(ctx, sink, args...)
