@@ -182,15 +182,15 @@ func (s *SMTP) Open(ctx context.Context) (digest.Conn, error) {
 
 // smtpConn is one connection; it is not safe for concurrent use.
 type smtpConn struct {
-	s      *SMTP
-	raw    net.Conn
-	client *gosmtp.Client
-	sent   int // messages sent on this connection
-	dkim   *dkimSigner
-	msg    bytes.Buffer
-	signed bytes.Buffer
-	wire   []byte // the message as DATA carries it
-	cmds   []byte // pipelined commands
+	s       *SMTP
+	raw     net.Conn
+	client  *gosmtp.Client
+	sent    int // messages sent on this connection
+	dkim    *dkimSigner
+	builder builder
+	signed  bytes.Buffer
+	wire    []byte // the message as DATA carries it
+	cmds    []byte // pipelined commands
 }
 
 var _ digest.Conn = (*smtpConn)(nil)
@@ -368,15 +368,15 @@ func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error
 	if err != nil {
 		return nil, "", err
 	}
-	c.msg.Reset()
-	if err := WriteMessage(&c.msg, m); err != nil {
+	msg, err := c.builder.build(m)
+	if err != nil {
 		return nil, "", err
 	}
 	if c.dkim == nil {
-		return c.msg.Bytes(), from, nil
+		return msg, from, nil
 	}
 	c.signed.Reset()
-	if err := c.dkim.sign(&c.signed, c.msg.Bytes()); err != nil {
+	if err := c.dkim.sign(&c.signed, msg); err != nil {
 		return nil, "", err
 	}
 	return c.signed.Bytes(), from, nil
