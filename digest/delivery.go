@@ -27,4 +27,7 @@ type Delivery struct {
 	Reply     string // the server's last reply, or the error
 	Attempts  int
 	Updated   time.Time
+	// Run identifies the run that last wrote the row. A row the current
+	// run has claimed already means the address is in the list twice.
+	Run string
 }

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -92,7 +93,7 @@ func (d *Dispatcher) Deliver(ctx context.Context, eds Editions) (*Report, error)
 		}
 	}
 	domain := senderDomain(d.From)
-	run := &dispatchRun{d: d, domain: domain, views: map[string]*Edition{}}
+	run := &dispatchRun{d: d, domain: domain, views: map[string]*Edition{}, id: newRunID()}
 	// Sends in flight finish even when ctx is cancelled (SIGINT): the
 	// transport's own timeouts bound them.
 	sendCtx := context.WithoutCancel(ctx)
@@ -173,6 +174,13 @@ func ExponentialBackoff(base, limit time.Duration) func(attempt int) time.Durati
 	}
 }
 
+// newRunID returns a random ID for one Deliver call.
+func newRunID() string {
+	var b [8]byte
+	crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 // MessageID returns the deterministic Message-ID (without angle brackets)
 // of an edition's message to an address: the same on every run, so a
 // resent message is recognizably the same one.
@@ -194,6 +202,7 @@ func senderDomain(from string) string {
 type dispatchRun struct {
 	d      *Dispatcher
 	domain string
+	id     string              // marks the journal rows this run claims
 	views  map[string]*Edition // edition views by edition ID and topics (feed goroutine only)
 
 	failures   atomic.Int64 // consecutive failed or deferred messages
@@ -314,6 +323,7 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 	now := d.now()
 	var claimed []job
 	var writes []Delivery
+	inBatch := make(map[string]bool, len(batch))
 	for i, j := range batch {
 		email := emails[i]
 		if suppressed[email] {
@@ -321,6 +331,15 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 			continue
 		}
 		row, ok := rows[j.ed.ID][email]
+		// An address this run has claimed already is listed twice: the
+		// journal, not a set in memory, says so.
+		key := j.ed.ID + "\x00" + email
+		if inBatch[key] || (ok && row.Run == run.id) {
+			c.Invalid++
+			d.Logger.Warn("subscriber skipped", "line", j.sub.Line, "email", email, "err", "address listed twice")
+			continue
+		}
+		inBatch[key] = true
 		if !ok {
 			row = Delivery{Edition: j.ed.ID, Channel: channel, Email: email, Status: Pending}
 		}
@@ -349,6 +368,7 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 		row.Status = Sending
 		row.MessageID = MessageID(j.ed.ID, email, run.domain)
 		row.Updated = now
+		row.Run = run.id
 		j.row = row
 		claimed = append(claimed, j)
 		writes = append(writes, row)

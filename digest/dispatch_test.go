@@ -461,3 +461,23 @@ func TestDeliverLostReplyIsUnknownNotResent(t *testing.T) {
 	}
 	f.exactlyOnce() // ann has her one message: the server kept it
 }
+
+func TestDeliverAddressListedTwiceOnce(t *testing.T) {
+	f := newFixture(t, 0)
+	var csv strings.Builder
+	csv.WriteString("email,name\n")
+	for i := range 600 { // more than one claim batch, so duplicates span batches
+		fmt.Fprintf(&csv, "reader%03d@example.com,R\n", i%400)
+	}
+	f.writeList(csv.String())
+	for i := range 400 {
+		f.emails = append(f.emails, fmt.Sprintf("reader%03d@example.com", i))
+	}
+	d := f.dispatcher()
+	d.Subscribers = &subscriber.File{Path: f.list, KeepDuplicates: true}
+	rep := f.deliver(d)
+	if rep.Sent != 400 || rep.Invalid != 200 || rep.Unknown != 0 {
+		t.Errorf("report %s; want 400 sent and the 200 repeated rows skipped as invalid", rep.Summary())
+	}
+	f.exactlyOnce()
+}

@@ -158,7 +158,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		Store:             st,
 		Renderer:          r,
 		Transport:         t,
-		Subscribers:       &subscriber.File{Path: cfg.Subscribers},
+		Subscribers:       &subscriber.File{Path: cfg.Subscribers, KeepDuplicates: true}, // the journal catches them
 		Logger:            log,
 		Now:               now,
 		From:              cfg.From,

@@ -18,19 +18,20 @@ var recordChunks = [...]int{64, 8, 1}
 // recordSQL returns the journal UPSERT of n rows.
 func recordSQL(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated) VALUES ")
+	b.WriteString("INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated, run) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT (edition, channel, email) DO UPDATE SET
 	status = excluded.status,
 	message_id = excluded.message_id,
 	reply = excluded.reply,
 	attempts = excluded.attempts,
-	updated = excluded.updated`)
+	updated = excluded.updated,
+	run = excluded.run`)
 	return b.String()
 }
 
@@ -57,7 +58,7 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 		return fmt.Errorf("record: %w", err)
 	}
 	defer tx.Rollback()
-	args := make([]any, 0, 8*recordChunks[0])
+	args := make([]any, 0, 9*recordChunks[0])
 	for i, size := range recordChunks {
 		if len(ds) < size {
 			continue
@@ -67,7 +68,7 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 			args = args[:0]
 			for _, d := range ds[:size] {
 				args = append(args, d.Edition, d.Channel, strings.ToLower(d.Email), string(d.Status),
-					d.MessageID, d.Reply, d.Attempts, formatTime(d.Updated))
+					d.MessageID, d.Reply, d.Attempts, formatTime(d.Updated), d.Run)
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("record: %w", err)
@@ -107,7 +108,7 @@ func (s *Store) Deliveries(ctx context.Context, edition, channel string, emails 
 	err := inBatches(lower, func(args []any, marks string) error {
 		args = append([]any{edition, channel}, args...)
 		rows, err := s.r.QueryContext(ctx, `
-			SELECT email, status, message_id, reply, attempts, updated FROM journal
+			SELECT email, status, message_id, reply, attempts, updated, run FROM journal
 			WHERE edition = ? AND channel = ? AND email IN (`+marks+`)`, args...)
 		if err != nil {
 			return err
@@ -165,7 +166,7 @@ func (s *Store) Counts(ctx context.Context, edition, channel string) (map[digest
 // unknown.
 func (s *Store) Unknown(ctx context.Context, edition, channel string) ([]digest.Delivery, error) {
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT email, status, message_id, reply, attempts, updated FROM journal
+		SELECT email, status, message_id, reply, attempts, updated, run FROM journal
 		WHERE edition = ? AND channel = ? AND status = 'sending'
 		ORDER BY email`, edition, channel)
 	if err != nil {
@@ -252,10 +253,11 @@ func (s *Store) Recent(ctx context.Context, n int) ([]EditionStatus, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanDelivery reads email, status, message_id, reply, attempts, updated.
+// scanDelivery reads email, status, message_id, reply, attempts, updated,
+// run.
 func scanDelivery(row scanner, d *digest.Delivery) error {
 	var st, updated string
-	if err := row.Scan(&d.Email, &st, &d.MessageID, &d.Reply, &d.Attempts, &updated); err != nil {
+	if err := row.Scan(&d.Email, &st, &d.MessageID, &d.Reply, &d.Attempts, &updated, &d.Run); err != nil {
 		return err
 	}
 	d.Status = digest.DeliveryStatus(st)

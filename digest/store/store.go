@@ -269,6 +269,10 @@ CREATE TABLE blurbs (
 	blurb TEXT NOT NULL -- JSON array of sentences
 ) STRICT, WITHOUT ROWID;
 `,
+	// 2: the run that last wrote a journal row, so that a run can tell an
+	// address listed twice (a row it claimed itself) without holding the
+	// list's addresses in memory.
+	`ALTER TABLE journal ADD COLUMN run TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate creates the schema version table if needed and applies the

@@ -72,6 +72,11 @@ var (
 type File struct {
 	// Path is the file's path; reports name the file by it.
 	Path string
+	// KeepDuplicates yields an address listed twice again instead of
+	// reporting it, and so holds no set of addresses: memory stays flat
+	// however long the list. For a caller that catches duplicates another
+	// way, as the Dispatcher does through the journal.
+	KeepDuplicates bool
 }
 
 var _ digest.SubscriberList = (*File)(nil)
@@ -89,7 +94,7 @@ func (f *File) Subscribers(ctx context.Context) iter.Seq2[digest.Subscriber, err
 			return
 		}
 		defer fh.Close()
-		read(ctx, fh, f.Path, yield)
+		read(ctx, fh, f.Path, !f.KeepDuplicates, yield)
 	}
 }
 
@@ -118,7 +123,7 @@ func (r *Reader) Subscribers(ctx context.Context) iter.Seq2[digest.Subscriber, e
 			return
 		}
 		r.used = true
-		read(ctx, r.r, r.name, yield)
+		read(ctx, r.r, r.name, true, yield)
 	}
 }
 
@@ -174,12 +179,15 @@ func (e *headerError) Unwrap() error { return e.err }
 // distinct zones than this is still read, only more slowly.
 const maxZones = 1024
 
-func read(ctx context.Context, r io.Reader, name string, yield func(digest.Subscriber, error) bool) {
+func read(ctx context.Context, r io.Reader, name string, dedupe bool, yield func(digest.Subscriber, error) bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
 		br.Discard(3)
 	}
-	p := &parser{name: name, delim: sniffDelimiter(br), seen: newAddressSet(), zones: map[string]bool{}}
+	p := &parser{name: name, delim: sniffDelimiter(br), zones: map[string]bool{}}
+	if dedupe {
+		p.seen = newAddressSet()
+	}
 	cr := csv.NewReader(br)
 	cr.Comma = p.delim
 	cr.FieldsPerRecord = -1
@@ -391,6 +399,9 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 		case colAttr:
 			sub.Attrs[p.hdr.names[i]] = f
 		}
+	}
+	if p.seen == nil {
+		return sub, nil
 	}
 	if first, dup := p.seen.add(sub.Email, line); dup {
 		return bad("email", fmt.Errorf("%q is a duplicate of line %d", sub.Email, first))

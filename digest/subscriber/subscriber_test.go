@@ -353,3 +353,24 @@ func TestCheckStopped(t *testing.T) {
 		t.Errorf("report = %q, want %q", got, want)
 	}
 }
+
+func TestKeepDuplicates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(path, []byte("email\nann@example.com\nANN@example.com\nbob@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		keep bool
+		want int // rows yielded without error
+	}{{false, 2}, {true, 3}} {
+		got := 0
+		for _, err := range (&File{Path: path, KeepDuplicates: tt.keep}).Subscribers(context.Background()) {
+			if err == nil {
+				got++
+			}
+		}
+		if got != tt.want {
+			t.Errorf("KeepDuplicates=%v: %d good rows, want %d", tt.keep, got, tt.want)
+		}
+	}
+}
