@@ -88,7 +88,7 @@ func isTerminal(w io.Writer) bool {
 func (p *progress) collecting() (stop func()) {
 	start := p.now()
 	if p.term == nil {
-		p.log.Info("collecting sources")
+		p.log.Info("preparing the edition")
 		return func() {}
 	}
 	p.stopTick, p.tickDone = make(chan struct{}), make(chan struct{})
@@ -98,7 +98,7 @@ func (p *progress) collecting() (stop func()) {
 		defer t.Stop()
 		for {
 			p.mu.Lock()
-			p.draw(fmt.Sprintf("collecting sources… %s", p.now().Sub(start).Round(time.Second)))
+			p.draw(fmt.Sprintf("preparing the edition… %s", p.now().Sub(start).Round(time.Second)))
 			p.mu.Unlock()
 			select {
 			case <-t.C:

@@ -47,13 +47,13 @@ func TestProgressOffTerminal(t *testing.T) {
 		t.Errorf("control characters in non-terminal output:\n%q", out)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	// "collecting sources", then one line at the first batch and one per
+	// "preparing the edition", then one line at the first batch and one per
 	// 10s of the 50s.
 	if len(lines) < 5 || len(lines) > 7 {
 		t.Errorf("%d lines, want 1 for collecting and about 6 for 50s of delivery:\n%s", len(lines), out)
 	}
-	if !strings.Contains(lines[0], "collecting sources") {
-		t.Errorf("first line = %q, want collecting sources", lines[0])
+	if !strings.Contains(lines[0], "preparing the edition") {
+		t.Errorf("first line = %q, want preparing the edition", lines[0])
 	}
 	last := lines[len(lines)-1]
 	for _, want := range []string{"msg=delivering", "done=", "total_at_most=1000", "rate_per_s=20.0", "eta="} {
