@@ -2,7 +2,8 @@
 // SMTP server (SMTP) or into a folder of .eml files (Outbox).
 //
 // Messages are built with github.com/wneessen/go-mail: multipart/alternative
-// with the text part first and the HTML part last, UTF-8, quoted-printable.
+// with the text part first and the HTML part last, UTF-8, quoted-printable
+// (the bodies encoded by this package, to the same bytes, faster).
 // Header values are stripped of CR and LF; nothing from a feed reaches
 // go-mail's verbatim header setters. DKIM signatures are added with
 // github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
