@@ -60,9 +60,15 @@ func commands() []command {
 }
 
 func main() {
+	stopProfile, err := startProfile(os.Environ())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "digest: %v\n", err)
+		os.Exit(exitError)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, environ: os.Environ()}, os.Args[1:])
 	stop()
+	stopProfile()
 	os.Exit(code)
 }
 
