@@ -502,14 +502,16 @@ func (c *smtpConn) data() (reply, stage string, err error) {
 	if err == nil {
 		err = t.W.Flush()
 	}
-	var msg string
-	if err == nil {
-		_, msg, err = t.ReadResponse(250)
-	}
 	if err != nil {
-		// The final dot went out, or may have, and no reply came back:
-		// the server may have queued the message. Retrying could mail
-		// the subscriber twice, so the caller must not.
+		// The write stopped short, so the final dot, which ends c.wire,
+		// never left: the server cannot have the message. Safe to retry.
+		return "", "data", err
+	}
+	_, msg, err := t.ReadResponse(250)
+	if err != nil {
+		// The final dot went out and no reply came back: the server may
+		// have queued the message. Retrying could mail the subscriber
+		// twice, so the caller must not.
 		var te *textproto.Error
 		if !errors.As(err, &te) {
 			return "", "data", fmt.Errorf("%w: %w", digest.ErrMaybeDelivered, err)
