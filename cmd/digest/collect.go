@@ -12,17 +12,13 @@ func cmdCollect(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "collect", "", flagEnv)
 	asJSON := fs.Bool("json", false, "one JSON object a line")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, cfg)
-	st, closeState, err := openDry(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeState()
-	editor, err := newEditor(cfg, st, log, time.Now)
+	defer dry.close()
+	cfg, st := dry.cfg, dry.st
+	editor, err := newEditor(cfg, st, dry.log, time.Now)
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,7 @@ const envPrefix = "DIGEST_"
 // setting describes one Config field for flags and help.
 type setting struct {
 	Env, Flag, Help, Default string
+	Field                    string // the Config field's name (not unique across nested structs)
 	Bool                     bool
 }
 
@@ -130,6 +131,7 @@ func settings() []setting {
 				Flag:    f.Tag.Get("flag"),
 				Help:    f.Tag.Get("help"),
 				Default: f.Tag.Get("envDefault"),
+				Field:   f.Name,
 				Bool:    f.Type.Kind() == reflect.Bool,
 			})
 		}
@@ -210,7 +212,7 @@ func loadConfig(environ []string, flagEnv map[string]string, warn io.Writer) (*C
 	}
 	var cfg Config
 	if err := envparse.ParseWithOptions(&cfg, envparse.Options{Environment: merged, Prefix: envPrefix}); err != nil {
-		return nil, fmt.Errorf("config: %w", unwrapEnvError(err))
+		return nil, fmt.Errorf("config: %w", unwrapEnvError(err, merged))
 	}
 	if err := cfg.resolveSecrets(); err != nil {
 		return nil, err
@@ -222,25 +224,23 @@ func loadConfig(environ []string, flagEnv map[string]string, warn io.Writer) (*C
 }
 
 // unwrapEnvError rewrites the env package's errors to name each setting
-// by its variable: "DIGEST_MAX_ITEMS: "many" is not a valid int".
-func unwrapEnvError(err error) error {
+// by its variable: "DIGEST_MAX_ITEMS: "many" is not a valid int". The env
+// package names only the field, which nested structs may share (Fetch's
+// and SMTP's Timeout): the variables of that name that are set are named.
+func unwrapEnvError(err error, vars map[string]string) error {
 	var agg envparse.AggregateError
 	if !errors.As(err, &agg) || len(agg.Errors) == 0 {
 		return err
 	}
-	vars := map[string]string{}
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
-				walk(f.Type)
-			} else if name := f.Tag.Get("env"); name != "" {
-				vars[f.Name] = envPrefix + name
+	nameOf := func(field string) string {
+		var names []string
+		for _, s := range settings() {
+			if s.Field == field && vars[s.Env] != "" {
+				names = append(names, s.Env)
 			}
 		}
+		return strings.Join(names, " or ")
 	}
-	walk(reflect.TypeFor[Config]())
 	msgs := make([]string, len(agg.Errors))
 	for i, e := range agg.Errors {
 		var pe envparse.ParseError
@@ -250,7 +250,7 @@ func unwrapEnvError(err error) error {
 			if errors.As(pe.Err, &ne) {
 				reason = fmt.Sprintf("%q is not a valid %s", ne.Num, pe.Type)
 			}
-			msgs[i] = fmt.Sprintf("%s: %s", vars[pe.Name], reason)
+			msgs[i] = fmt.Sprintf("%s: %s", nameOf(pe.Name), reason)
 			continue
 		}
 		msgs[i] = e.Error()

@@ -24,17 +24,13 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "preview", "folder to write index.html, message.txt and subject.txt into")
 	as := fs.String("as", "", "render as this subscriber from the list (default: the first)")
 	serve := fs.String("serve", "", "serve the preview on this address (e.g. 127.0.0.1:8081), reloading as templates change")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {
 		return err
 	}
-	log := newLogger(e.stderr, cfg)
-	st, closeState, err := openDry(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeState()
-	p, err := dryEdition(ctx, cfg, st, log)
+	defer dry.close()
+	cfg := dry.cfg
+	p, err := dryEdition(ctx, cfg, dry.st, dry.log)
 	if err != nil {
 		return err
 	}

@@ -15,14 +15,15 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "send-test", "--to ADDR", flagEnv)
 	to := fs.String("to", "", "address to send the test digest to (required)")
 	as := fs.String("as", "", "render as this subscriber from the list (default: a reader named after --to)")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {
 		return err
 	}
+	defer dry.close()
+	cfg, st, log := dry.cfg, dry.st, dry.log
 	if err := subscriber.CheckAddress(*to); err != nil {
 		return usageError{fmt.Errorf("send-test: --to: %w", err)}
 	}
-	log := newLogger(e.stderr, cfg)
 	renderer, err := newRenderer(cfg, time.Now)
 	if err != nil {
 		return err
@@ -31,11 +32,6 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, closeState, err := openDry(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeState()
 	p, err := dryEdition(ctx, cfg, st, log)
 	if err != nil {
 		return err

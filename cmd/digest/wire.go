@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -233,6 +234,29 @@ func openDry(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
 		return nil, nil, fmt.Errorf("state: %w", err)
 	}
 	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+}
+
+// dryCommand is what the commands that change nothing start from: the
+// settings, a logger and the state opened by openDry.
+type dryCommand struct {
+	cfg   *Config
+	log   *slog.Logger
+	st    *store.Store
+	close func()
+}
+
+// startDry parses the flags and opens the state for a dry command; the
+// caller must call close.
+func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*dryCommand, error) {
+	cfg, err := parseFlags(e, fs, flagEnv, args)
+	if err != nil {
+		return nil, err
+	}
+	st, closeState, err := openDry(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &dryCommand{cfg: cfg, log: newLogger(e.stderr, cfg), st: st, close: closeState}, nil
 }
 
 // dryEdition returns today's edition without changing the state: the
