@@ -38,6 +38,7 @@ import (
 	"text/template"
 	"text/template/parse"
 	"time"
+	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -220,7 +221,43 @@ func (r *Renderer) inputError(err error) error {
 	if m[4] != "" {
 		reason = m[4] + ": " + reason
 	}
-	return &digest.InputError{File: r.fileOf(m[1]), Line: line, Column: col, Err: errors.New(reason)}
+	file := r.fileOf(m[1])
+	if col == 0 && line > 0 {
+		col = guessColumn(file, r.opts.Dir, line, reason)
+	}
+	return &digest.InputError{File: file, Line: line, Column: col, Err: errors.New(reason)}
+}
+
+// quoted finds the first quoted name in a parse error's reason, such as
+// function "nosuchfunc" not defined.
+var quoted = regexp.MustCompile(`"([^"]+)"`)
+
+// guessColumn places a parse error, which Go's template parser reports by
+// line only, in its line: at the name the reason quotes if the line holds
+// it, else at the line's first action. Zero if neither is found.
+func guessColumn(file, dir string, line int, reason string) int {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		b, _, rerr := readTemplate(dir, filepath.Base(file))
+		if rerr != nil {
+			return 0
+		}
+		src = b
+	}
+	lines := strings.Split(string(src), "\n")
+	if line > len(lines) {
+		return 0
+	}
+	text := lines[line-1]
+	if q := quoted.FindStringSubmatch(reason); q != nil {
+		if i := strings.Index(text, q[1]); i >= 0 {
+			return utf8.RuneCountInString(text[:i]) + 1
+		}
+	}
+	if i := strings.Index(text, "{{"); i >= 0 {
+		return utf8.RuneCountInString(text[:i]) + 1
+	}
+	return 0
 }
 
 // fileOf returns the user's file name of the template named in s.
