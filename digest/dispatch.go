@@ -558,6 +558,10 @@ func (run *dispatchRun) record(ctx context.Context, results <-chan result, r *Re
 		if err = d.Store.Record(ctx, buf); err != nil {
 			err = fmt.Errorf("journal: %w", err)
 			run.stop("the journal could not be written: " + err.Error())
+		} else if d.Flight != nil {
+			if ferr := d.Flight.Recorded(buf); ferr != nil {
+				d.Logger.Warn("flight log", "err", ferr)
+			}
 		}
 		buf = buf[:0]
 		if d.Progress != nil {

@@ -68,6 +68,8 @@ type FlightLog interface {
 	Claimed(ds []Delivery) error
 	Attempting(d Delivery) error
 	Finished(d Delivery) error
+	// Recorded tells the log these rows are committed to the journal.
+	Recorded(ds []Delivery) error
 	// Close ends the log once every result is in the journal.
 	Close() error
 }

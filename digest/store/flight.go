@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,17 +26,39 @@ const bootIDFile = "/proc/sys/kernel/random/boot_id"
 const flightMagic = "digest-flight 1"
 
 // A Flight is the flight log of one delivery run, implementing
-// digest.FlightLog: an append-only file beside the state that notes each
+// digest.FlightLog: append-only files beside the state that note each
 // delivery's claim, each attempt as it starts and each result, between the
 // journal's batched commits. Each entry is one write(2) and no fsync, so it
 // costs microseconds and survives a killed process (the kernel keeps what
-// was written) but not a crash of the machine; its header names the boot,
-// and RecoverFlight ignores a log from an earlier boot.
+// was written) but not a crash of the machine; each file's header names the
+// boot, and RecoverFlight ignores a log from an earlier boot.
+//
+// The log is written in segments of flightSegment entries (path, path.1,
+// path.2, …). A segment is removed once it and every older one hold no
+// claim whose result is still to be committed to the journal, so the log
+// stays small however long the list.
 type Flight struct {
 	mu   sync.Mutex
 	f    *os.File
 	path string
 	buf  []byte
+
+	seg     int            // the segment being written
+	entries int            // entries in it
+	first   int            // the oldest segment still on disk
+	open    map[string]int // claims not yet recorded: key → segment
+	pending map[int]int    // segment → its claims not yet recorded
+}
+
+// flightSegment is the number of entries after which a new segment starts.
+const flightSegment = 8192
+
+// segmentPath returns the file of segment n.
+func segmentPath(path string, n int) string {
+	if n == 0 {
+		return path
+	}
+	return path + "." + strconv.Itoa(n)
 }
 
 var _ digest.FlightLog = (*Flight)(nil)
@@ -42,15 +66,35 @@ var _ digest.FlightLog = (*Flight)(nil)
 // OpenFlight starts a new flight log at path, replacing any old one (call
 // RecoverFlight first).
 func OpenFlight(path string) (*Flight, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err := removeFlight(path); err != nil {
+		return nil, err
+	}
+	l := &Flight{path: path, open: map[string]int{}, pending: map[int]int{}}
+	if err := l.startSegment(0); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// startSegment opens segment n for writing.
+func (l *Flight) startSegment(n int) error {
+	f, err := os.OpenFile(segmentPath(l.path, n), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("flight log: %w", err)
+		return fmt.Errorf("flight log: %w", err)
 	}
 	if _, err := fmt.Fprintf(f, "%s %s\n", flightMagic, bootID()); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("flight log: %w", err)
+		return fmt.Errorf("flight log: %w", err)
 	}
-	return &Flight{f: f, path: path}, nil
+	if l.f != nil {
+		l.f.Close()
+	}
+	l.f, l.seg, l.entries = f, n, 0
+	return nil
+}
+
+func flightKey(d digest.Delivery) string {
+	return d.Edition + "\x00" + d.Channel + "\x00" + strings.ToLower(d.Email)
 }
 
 // Claimed notes deliveries about to be claimed in the journal.
@@ -61,7 +105,43 @@ func (l *Flight) Claimed(ds []digest.Delivery) error {
 	for _, d := range ds {
 		l.buf = appendEntry(l.buf, 'C', d)
 	}
-	return l.write()
+	if err := l.write(len(ds)); err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.Status != digest.Sending {
+			continue // settled at claim time (a stale deferral failed)
+		}
+		key := flightKey(d)
+		if old, ok := l.open[key]; ok {
+			l.pending[old]--
+		}
+		l.open[key] = l.seg
+		l.pending[l.seg]++
+	}
+	return nil
+}
+
+// Recorded notes that these rows are committed to the journal: their claims
+// need the log no more. Segments with nothing left to settle are removed.
+func (l *Flight) Recorded(ds []digest.Delivery) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range ds {
+		key := flightKey(d)
+		if seg, ok := l.open[key]; ok {
+			delete(l.open, key)
+			l.pending[seg]--
+		}
+	}
+	for l.first < l.seg && l.pending[l.first] <= 0 {
+		delete(l.pending, l.first)
+		if err := os.Remove(segmentPath(l.path, l.first)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("flight log: %w", err)
+		}
+		l.first++
+	}
+	return nil
 }
 
 // Attempting notes that a message is about to be handed to the transport.
@@ -69,7 +149,7 @@ func (l *Flight) Attempting(d digest.Delivery) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf = appendEntry(l.buf[:0], 'A', d)
-	return l.write()
+	return l.write(1)
 }
 
 // Finished notes a delivery's result before it reaches the journal.
@@ -77,16 +157,24 @@ func (l *Flight) Finished(d digest.Delivery) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf = appendEntry(l.buf[:0], 'R', d)
-	return l.write()
+	return l.write(1)
 }
 
-func (l *Flight) write() error {
+// write appends l.buf, n entries, starting a new segment when the current
+// one is full.
+func (l *Flight) write(n int) error {
 	if l.f == nil {
 		return errors.New("flight log: closed")
+	}
+	if l.entries >= flightSegment {
+		if err := l.startSegment(l.seg + 1); err != nil {
+			return err
+		}
 	}
 	if _, err := l.f.Write(l.buf); err != nil {
 		return fmt.Errorf("flight log: %w", err)
 	}
+	l.entries += n
 	return nil
 }
 
@@ -99,13 +187,10 @@ func (l *Flight) Close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
-	if rerr := os.Remove(l.path); rerr != nil && err == nil {
-		err = rerr
-	}
 	if err != nil {
 		return fmt.Errorf("flight log: %w", err)
 	}
-	return nil
+	return removeFlight(l.path)
 }
 
 // appendEntry writes one line: kind, then the delivery's fields separated
@@ -165,19 +250,28 @@ type FlightRecovery struct {
 // sending are changed. Without a log it does nothing.
 func (s *Store) RecoverFlight(ctx context.Context, path string) (FlightRecovery, error) {
 	var rec FlightRecovery
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return rec, nil
-	}
-	if err != nil {
-		return rec, fmt.Errorf("flight log: %w", err)
+	segs, err := flightSegments(path)
+	if err != nil || len(segs) == 0 {
+		return rec, err
 	}
 	rec.Found = true
-	header, body, _ := bytes.Cut(data, []byte("\n"))
 	boot := bootID()
-	if boot == "" || string(header) != flightMagic+" "+boot {
-		rec.Ignored = true
-		return rec, removeFlight(path)
+	var body []byte
+	for _, seg := range segs {
+		data, err := os.ReadFile(segmentPath(path, seg))
+		if err != nil {
+			return rec, fmt.Errorf("flight log: %w", err)
+		}
+		header, rest, _ := bytes.Cut(data, []byte("\n"))
+		if boot == "" || string(header) != flightMagic+" "+boot {
+			rec.Ignored = true
+			return rec, removeFlight(path)
+		}
+		// A torn last line of a segment must not run into the next one.
+		if len(rest) > 0 && rest[len(rest)-1] != '\n' {
+			rest = append(rest, '\n')
+		}
+		body = append(body, rest...)
 	}
 	type state struct {
 		claim     digest.Delivery
@@ -244,9 +338,36 @@ func (s *Store) RecoverFlight(ctx context.Context, path string) (FlightRecovery,
 	return rec, removeFlight(path)
 }
 
+// flightSegments returns the numbers of the flight log's segments on disk,
+// oldest first.
+func flightSegments(path string) ([]int, error) {
+	var segs []int
+	if _, err := os.Stat(path); err == nil {
+		segs = append(segs, 0)
+	}
+	more, err := filepath.Glob(path + ".*")
+	if err != nil {
+		return nil, fmt.Errorf("flight log: %w", err)
+	}
+	for _, m := range more {
+		if n, err := strconv.Atoi(strings.TrimPrefix(m, path+".")); err == nil && n > 0 {
+			segs = append(segs, n)
+		}
+	}
+	slices.Sort(segs)
+	return segs, nil
+}
+
+// removeFlight removes every segment of the flight log at path.
 func removeFlight(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("flight log: %w", err)
+	segs, err := flightSegments(path)
+	if err != nil {
+		return err
+	}
+	for _, n := range segs {
+		if err := os.Remove(segmentPath(path, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("flight log: %w", err)
+		}
 	}
 	return nil
 }

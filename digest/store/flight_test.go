@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -128,5 +129,66 @@ func TestFlightCloseRemovesTheLog(t *testing.T) {
 	}
 	if err := fl.Attempting(digest.Delivery{}); err == nil {
 		t.Error("writing to a closed log succeeded")
+	}
+}
+
+func TestFlightSegmentsStaySmall(t *testing.T) {
+	if bootID() == "" {
+		t.Skip("no boot ID on this system: flight logs are always ignored")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "digest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	path := FlightPath(s.Path())
+	fl, err := OpenFlight(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	row := func(i int, st digest.DeliveryStatus) digest.Delivery {
+		return digest.Delivery{Edition: "e", Channel: "smtp", Email: fmt.Sprintf("r%05d@example.com", i), Status: st, Updated: now}
+	}
+	// A long run: 6,000 deliveries claimed, tried and recorded.
+	var claims, results []digest.Delivery
+	for i := range 6000 {
+		claims = append(claims, row(i, digest.Sending))
+		results = append(results, row(i, digest.Sent))
+	}
+	if err := fl.Claimed(claims); err != nil {
+		t.Fatal(err)
+	}
+	s.Record(ctx, claims)
+	for i := range claims {
+		fl.Attempting(claims[i])
+		fl.Finished(results[i])
+	}
+	s.Record(ctx, results)
+	if err := fl.Recorded(results); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := flightSegments(path)
+	if len(segs) != 1 || segs[0] == 0 {
+		t.Fatalf("segments on disk after everything was recorded: %v, want only the current one", segs)
+	}
+	// Then three more, and the process dies.
+	tail := []digest.Delivery{row(9000, digest.Sending), row(9001, digest.Sending), row(9002, digest.Sending)}
+	fl.Claimed(tail)
+	s.Record(ctx, tail)
+	fl.Attempting(tail[0])
+	fl.Finished(row(9000, digest.Sent))
+	fl.Attempting(tail[1])
+
+	rec, err := s.RecoverFlight(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (FlightRecovery{Found: true, Pending: 1, Finished: 1, Unknown: 1}); rec != want {
+		t.Errorf("recovery = %+v, want %+v", rec, want)
+	}
+	if segs, _ := flightSegments(path); len(segs) != 0 {
+		t.Errorf("segments left after recovery: %v", segs)
 	}
 }
