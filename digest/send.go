@@ -1,0 +1,194 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// work sends the queued jobs over one connection.
+func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, results chan<- result) {
+	var conn Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	for j := range jobs {
+		if run.stopped(ctx) {
+			j.row.Status = Pending
+			results <- result{row: j.row}
+			continue
+		}
+		start := time.Now()
+		res := run.deliver(ctx, sendCtx, &conn, j)
+		if res.row.Attempts > j.row.Attempts {
+			res.took = time.Since(start)
+		}
+		results <- res
+	}
+}
+
+// deliver renders and sends one message, retrying temporary refusals and
+// broken connections up to Attempts times.
+func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job) result {
+	d := run.d
+	row := j.row
+	content, err := d.Renderer.Render(j.ed, j.sub)
+	if err != nil {
+		// Not the subscriber's fault: leave them owed for a run with fixed templates.
+		row.Status, row.Reply, row.Updated = Pending, "render: "+err.Error(), d.now()
+		return result{row: row}
+	}
+	msg := run.message(j, content)
+	var lastErr error
+	for attempt := 1; attempt <= d.Attempts; attempt++ {
+		if attempt > 1 {
+			if !sleep(ctx, d.Backoff(attempt)) {
+				break
+			}
+		}
+		if d.Limiter != nil {
+			if err := d.Limiter.Wait(ctx); err != nil {
+				break
+			}
+		}
+		if *conn == nil {
+			c, err := d.Transport.Open(sendCtx)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			*conn = c
+		}
+		row.Attempts++
+		if d.Flight != nil {
+			if err := d.Flight.Attempting(row); err != nil {
+				run.stop("the flight log could not be written: " + err.Error())
+				break
+			}
+		}
+		reply, err := (*conn).Send(sendCtx, msg)
+		if err == nil {
+			run.failures.Store(0)
+			row.Status, row.Reply, row.Updated = Sent, reply, d.now()
+			return run.finished(result{row: row})
+		}
+		lastErr = err
+		var se *SendError
+		switch {
+		case errors.Is(err, ErrMaybeDelivered):
+			(*conn).Close()
+			*conn = nil
+			row.Status, row.Reply, row.Updated = Sending, "unknown: "+err.Error(), d.now()
+			return run.failed(run.finished(result{row: row, problem: true}))
+		case errors.As(err, &se) && se.Permanent:
+			row.Status, row.Reply, row.Updated = Failed, se.Error(), d.now()
+			return run.failed(run.finished(result{row: row, problem: true}))
+		case errors.As(err, &se):
+			if se.Code == 421 { // the server is closing the connection
+				(*conn).Close()
+				*conn = nil
+			}
+		default: // a broken connection: redial
+			(*conn).Close()
+			*conn = nil
+		}
+	}
+	if lastErr == nil { // stopped before any attempt
+		row.Status, row.Updated = Pending, d.now()
+		return result{row: row}
+	}
+	row.Status, row.Reply, row.Updated = Deferred, lastErr.Error(), d.now()
+	return run.failed(run.finished(result{row: row, problem: true}))
+}
+
+// finished notes a result in the flight log before it reaches the journal.
+func (run *dispatchRun) finished(r result) result {
+	if run.d.Flight != nil {
+		if err := run.d.Flight.Finished(r.row); err != nil {
+			run.stop("the flight log could not be written: " + err.Error())
+		}
+	}
+	return r
+}
+
+// failed counts a consecutive failure and stops the run after MaxFailures.
+func (run *dispatchRun) failed(r result) result {
+	if n := run.failures.Add(1); n >= int64(run.d.MaxFailures) {
+		run.stop(fmt.Sprintf("%d consecutive failures (the server may be down); last: %s", n, r.row.Reply))
+	}
+	return r
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// message builds the Message for one delivery.
+func (run *dispatchRun) message(j job, c Content) *Message {
+	d := run.d
+	m := &Message{
+		Edition:   j.ed.ID,
+		From:      d.From,
+		To:        j.sub.Email,
+		ToName:    j.sub.Name,
+		Subject:   c.Subject,
+		MessageID: j.row.MessageID,
+		Date:      d.now(),
+		Text:      c.Text,
+		HTML:      c.HTML,
+		ListID:    d.ListID,
+	}
+	if d.UnsubscribeURL != nil {
+		if u := d.UnsubscribeURL(j.sub.Email); u != "" {
+			m.ListUnsubscribe = append(m.ListUnsubscribe, u)
+			m.OneClick = true
+		}
+	}
+	if d.UnsubscribeMailto != "" {
+		m.ListUnsubscribe = append(m.ListUnsubscribe, "mailto:"+d.UnsubscribeMailto+"?subject=unsubscribe")
+	}
+	return m
+}
+
+// SendOne renders the edition for sub and sends it over a connection of its
+// own, without the journal: a test send. Its Message-ID differs from the
+// real delivery's, so the test message is never mistaken for it.
+func (d *Dispatcher) SendOne(ctx context.Context, ed *Edition, sub Subscriber) (string, error) {
+	d.defaults()
+	content, err := d.Renderer.Render(ed, sub)
+	if err != nil {
+		return "", fmt.Errorf("render: %w", err)
+	}
+	run := &dispatchRun{d: d, domain: senderDomain(d.From)}
+	id := MessageID(fmt.Sprintf("test-%s-%d", ed.ID, d.now().UnixNano()), sub.Email, run.domain)
+	msg := run.message(job{sub: sub, ed: ed, row: Delivery{MessageID: id}}, content)
+	conn, err := d.Transport.Open(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return conn.Send(ctx, msg)
+}
+
+// ExponentialBackoff returns a backoff of about base·2ⁿ⁻², with ±50% jitter,
+// never above limit.
+func ExponentialBackoff(base, limit time.Duration) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		wait := base << max(0, attempt-2)
+		if wait > limit || wait <= 0 {
+			wait = limit
+		}
+		return wait/2 + rand.N(wait)
+	}
+}
