@@ -18,7 +18,6 @@ type Editor struct {
 	Store      Store
 	Logger     *slog.Logger
 	Now        func() time.Time
-	Location   *time.Location // the time zone of edition IDs
 
 	Select Selection
 	// Overview writes the edition's "in this issue" line; nil leaves it
@@ -60,52 +59,21 @@ type Prepared struct {
 // made it, otherwise a new one built from the sources and frozen now. With
 // dryRun, a new edition is built but not frozen (preview, collect).
 func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
-	ed, err := e.Store.Edition(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("load edition %s: %w", id, err)
-	}
-	if ed != nil {
-		return &Prepared{Edition: ed, Frozen: true}, nil
-	}
-	col, err := e.Collector.Collect(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("collect: %w", err)
-	}
-	for _, f := range col.Failures {
-		e.logger().Warn("source failed", "source", f.Source, "err", f.Err)
-	}
-	if e.Strict && len(col.Failures) > 0 {
-		return &Prepared{Failures: col.Failures}, fmt.Errorf("%w: %d of them (strict)", ErrSourcesFailed, len(col.Failures))
-	}
-	items, err := e.Select.Apply(ctx, e.Store, col.Articles, e.now())
-	if err != nil {
-		return nil, err
-	}
-	e.summarize(ctx, items)
-	ed = &Edition{
-		ID:      id,
-		Cadence: CadenceDaily,
-		Created: e.now(),
-		Items:   items,
-		Note:    e.Note,
-	}
-	if e.Overview != nil {
-		ed.Overview = e.Overview(items)
-	}
-	// An edition with nothing new is not frozen: a later run the same day
-	// may find articles.
-	if !dryRun && len(items) > 0 {
-		if err := e.Store.Freeze(ctx, ed); err != nil {
-			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
-		}
-	}
-	return &Prepared{Edition: ed, Failures: col.Failures}, nil
+	return e.prepare(ctx, id, CadenceDaily, dryRun, e.fromSources)
 }
 
 // PrepareWeekly returns the weekly edition id: the items of the daily
 // editions of the seven days up to now, newest first, at most
 // Select.MaxItems. Like Prepare, it is frozen at its first run.
 func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
+	return e.prepare(ctx, id, CadenceWeekly, dryRun, e.fromWeek)
+}
+
+// prepare returns the frozen edition id, or makes it from the items build
+// returns and freezes it. An edition with nothing new is not frozen: a
+// later run the same day may find articles.
+func (e *Editor) prepare(ctx context.Context, id, cadence string, dryRun bool,
+	build func(context.Context) ([]Item, []SourceFailure, error)) (*Prepared, error) {
 	ed, err := e.Store.Edition(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("load edition %s: %w", id, err)
@@ -113,9 +81,47 @@ func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Pr
 	if ed != nil {
 		return &Prepared{Edition: ed, Frozen: true}, nil
 	}
+	items, failures, err := build(ctx)
+	if err != nil {
+		return &Prepared{Failures: failures}, err
+	}
+	ed = &Edition{ID: id, Cadence: cadence, Created: e.now(), Items: items, Note: e.Note}
+	if e.Overview != nil {
+		ed.Overview = e.Overview(items)
+	}
+	if !dryRun && len(items) > 0 {
+		if err := e.Store.Freeze(ctx, ed); err != nil {
+			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
+		}
+	}
+	return &Prepared{Edition: ed, Failures: failures}, nil
+}
+
+// fromSources collects, selects and summarizes the daily edition's items.
+func (e *Editor) fromSources(ctx context.Context) ([]Item, []SourceFailure, error) {
+	col, err := e.Collector.Collect(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("collect: %w", err)
+	}
+	for _, f := range col.Failures {
+		e.logger().Warn("source failed", "source", f.Source, "err", f.Err)
+	}
+	if e.Strict && len(col.Failures) > 0 {
+		return nil, col.Failures, fmt.Errorf("%w: %d of them (strict)", ErrSourcesFailed, len(col.Failures))
+	}
+	items, err := e.Select.Apply(ctx, e.Store, col.Articles, e.now())
+	if err != nil {
+		return nil, nil, err
+	}
+	e.summarize(ctx, items)
+	return items, col.Failures, nil
+}
+
+// fromWeek gathers the items of the week's daily editions, newest first.
+func (e *Editor) fromWeek(ctx context.Context) ([]Item, []SourceFailure, error) {
 	dailies, err := e.Store.Editions(ctx, CadenceDaily, e.now().Add(-7*24*time.Hour))
 	if err != nil {
-		return nil, fmt.Errorf("load the week's editions: %w", err)
+		return nil, nil, fmt.Errorf("load the week's editions: %w", err)
 	}
 	seen := map[string]bool{}
 	var items []Item
@@ -130,16 +136,7 @@ func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Pr
 	if max := e.Select.MaxItems; max > 0 && len(items) > max {
 		items = items[:max]
 	}
-	ed = &Edition{ID: id, Cadence: CadenceWeekly, Created: e.now(), Items: items, Note: e.Note}
-	if e.Overview != nil {
-		ed.Overview = e.Overview(items)
-	}
-	if !dryRun && len(items) > 0 {
-		if err := e.Store.Freeze(ctx, ed); err != nil {
-			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
-		}
-	}
-	return &Prepared{Edition: ed}, nil
+	return items, nil, nil
 }
 
 // summarize fills each item's blurb. A summarizer error is logged and the

@@ -40,7 +40,6 @@ func newEditor(t *testing.T, c *collector, max int) (*digest.Editor, *store.Stor
 		Summarizer: summary.New(summary.Options{}),
 		Store:      st,
 		Now:        func() time.Time { return testNow },
-		Location:   time.UTC,
 		Select:     digest.Selection{MaxItems: max, Similarity: summary.Similarity, SameStory: summary.SameStory},
 		Overview:   summary.Overview,
 	}, st

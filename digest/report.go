@@ -62,9 +62,13 @@ func (r *Report) Complete() bool {
 
 // Summary is the one-line account of the run.
 func (r *Report) Summary() string {
-	return fmt.Sprintf("sent %d, failed %d, deferred %d, unknown %d, pending %d, already sent %d, skipped %d, invalid %d in %s (%.1f/s)",
+	line := fmt.Sprintf("sent %d, failed %d, deferred %d, unknown %d, pending %d, already sent %d, skipped %d, invalid %d in %s (%.1f/s)",
 		r.Sent, r.Failed, r.Deferred, r.Unknown, r.Pending, r.AlreadySent, r.Skipped+r.Empty+r.NotToday, r.Invalid,
 		r.Duration.Round(time.Millisecond), r.Rate())
+	if n := len(r.SourceFailures); n > 0 {
+		line += fmt.Sprintf("; %d sources failed (listed above)", n)
+	}
+	return line
 }
 
 func (r *Report) addProblem(p Problem) {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/digest-newsletter/digest/digest"
-	"github.com/digest-newsletter/digest/digest/extract"
 )
 
 // cmdExtract prints the clean main text of one page or article (FILE, URL
@@ -23,16 +20,9 @@ func cmdExtract(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{errors.New("extract: want one FILE, URL or - (standard input)")}
 	}
-	in, err := readInput(ctx, e, fs.Arg(0))
+	page, _, err := readPage(ctx, e, fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
-	}
-	page, err := extract.Any(in.Body, in.Name, in.ContentType)
-	if errors.Is(err, extract.ErrNoContent) {
-		return &digest.InputError{File: in.Name, Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("extract %s: %w", in.Name, err)
 	}
 	if *title && page.Title != "" {
 		fmt.Fprintf(e.stdout, "%s\n\n", page.Title)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/extract"
 )
 
 // maxInput caps what extract and summarize read from a file, URL or stdin.
@@ -27,7 +31,7 @@ type input struct {
 func readInput(ctx context.Context, e *env, arg string) (*input, error) {
 	switch {
 	case arg == "-":
-		b, err := io.ReadAll(io.LimitReader(e.stdin, maxInput))
+		b, err := readCapped(e.stdin, "-")
 		return &input{Name: "-", Body: b}, err
 	case strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://"):
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -45,10 +49,15 @@ func readInput(ctx context.Context, e *env, arg string) (*input, error) {
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("fetch %s: %s", arg, resp.Status)
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxInput))
+		b, err := readCapped(resp.Body, arg)
 		return &input{Name: arg, ContentType: resp.Header.Get("Content-Type"), Body: b}, err
 	default:
-		b, err := os.ReadFile(arg)
+		f, err := os.Open(arg)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b, err := readCapped(f, arg)
 		if err != nil {
 			return nil, err
 		}
@@ -66,6 +75,36 @@ func readInput(ctx context.Context, e *env, arg string) (*input, error) {
 		}
 		return &input{Name: arg, ContentType: ct, Body: b}, nil
 	}
+}
+
+// readCapped reads r whole, refusing more than maxInput bytes rather than
+// cutting the document short.
+func readCapped(r io.Reader, name string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInput {
+		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxInput>>20)
+	}
+	return b, nil
+}
+
+// readPage reads FILE, URL or - and returns its clean main text, as the
+// summarizer sees it. A document with no text is an input error.
+func readPage(ctx context.Context, e *env, arg string) (extract.Page, string, error) {
+	in, err := readInput(ctx, e, arg)
+	if err != nil {
+		return extract.Page{}, arg, err
+	}
+	page, err := extract.Any(in.Body, in.Name, in.ContentType)
+	if errors.Is(err, extract.ErrNoContent) {
+		return page, in.Name, &digest.InputError{File: in.Name, Err: err}
+	}
+	if err != nil {
+		return page, in.Name, fmt.Errorf("%s: %w", in.Name, err)
+	}
+	return page, in.Name, nil
 }
 
 func looksHTML(b []byte) bool {

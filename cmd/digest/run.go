@@ -231,9 +231,8 @@ func finishReport(e *env, cfg *Config, log interface {
 	Warn(string, ...any)
 	Info(string, ...any)
 }, r *digest.Report) {
-	for _, f := range r.SourceFailures {
-		log.Warn("source failed", "source", f.Source, "err", f.Err)
-	}
+	// Failed sources were logged by the Editor as they failed; the summary
+	// counts them.
 	for _, p := range r.Problems {
 		log.Warn("not delivered", "email", p.Email, "status", p.Status, "reply", p.Reply)
 	}
@@ -248,7 +247,7 @@ func finishReport(e *env, cfg *Config, log interface {
 		slog.New(slog.NewJSONHandler(e.stderr, nil)).Info(line, "summary", true,
 			"editions", r.Editions, "channel", r.Channel, "sent", r.Sent, "failed", r.Failed, "deferred", r.Deferred,
 			"unknown", r.Unknown, "pending", r.Pending, "already_sent", r.AlreadySent, "skipped", r.Skipped+r.Empty+r.NotToday,
-			"invalid", r.Invalid, "duration", r.Duration.String(), "complete", r.Complete())
+			"invalid", r.Invalid, "source_failures", len(r.SourceFailures), "duration", r.Duration.String(), "complete", r.Complete())
 		return
 	}
 	fmt.Fprintln(e.stderr, line)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/digest-newsletter/digest/digest"
-	"github.com/digest-newsletter/digest/digest/extract"
 	"github.com/digest-newsletter/digest/digest/summary"
 )
 
@@ -37,23 +36,16 @@ func cmdSummarize(ctx context.Context, e *env, args []string) error {
 	if *sentences > 0 {
 		opts.Sentences = *sentences
 	}
-	in, err := readInput(ctx, e, fs.Arg(0))
+	page, name, err := readPage(ctx, e, fs.Arg(0))
 	if err != nil {
 		return fmt.Errorf("summarize: %w", err)
 	}
-	page, err := extract.Any(in.Body, in.Name, in.ContentType)
-	if errors.Is(err, extract.ErrNoContent) {
-		return &digest.InputError{File: in.Name, Err: err}
-	}
-	if err != nil {
-		return fmt.Errorf("summarize %s: %w", in.Name, err)
-	}
-	blurb, err := summary.New(opts).Summarize(ctx, digest.Article{ID: in.Name, Title: page.Title, Text: page.Text})
+	blurb, err := summary.New(opts).Summarize(ctx, digest.Article{ID: name, Title: page.Title, Text: page.Text})
 	if err != nil {
 		return err
 	}
 	if len(blurb) == 0 {
-		return &digest.InputError{File: in.Name, Err: errors.New("no sentence to summarize")}
+		return &digest.InputError{File: name, Err: errors.New("no sentence to summarize")}
 	}
 	for _, s := range blurb {
 		if _, err := fmt.Fprintln(e.stdout, s); err != nil {

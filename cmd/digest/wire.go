@@ -90,7 +90,6 @@ func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.T
 		Store:      st,
 		Logger:     log,
 		Now:        now,
-		Location:   cfg.tz,
 		Select: digest.Selection{
 			MaxItems:   cfg.MaxItems,
 			Window:     cfg.Window,
