@@ -82,9 +82,14 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// previewSubscribers reads the first rows of the list; a made-up reader
-// when it has none.
+// previewSubscribers reads the rows of the list the preview offers.
 func previewSubscribers(ctx context.Context, cfg *Config) ([]digest.Subscriber, error) {
+	return headSubscribers(ctx, cfg, maxPreviewSubscribers)
+}
+
+// headSubscribers reads the first n good rows of the list, skipping bad
+// ones (a run reports those); a made-up reader when it has none.
+func headSubscribers(ctx context.Context, cfg *Config, n int) ([]digest.Subscriber, error) {
 	var subs []digest.Subscriber
 	for sub, err := range (&subscriber.File{Path: cfg.Subscribers}).Subscribers(ctx) {
 		if err != nil {
@@ -95,7 +100,7 @@ func previewSubscribers(ctx context.Context, cfg *Config) ([]digest.Subscriber, 
 			return nil, usageError{err}
 		}
 		subs = append(subs, sub)
-		if len(subs) == maxPreviewSubscribers {
+		if len(subs) == n {
 			break
 		}
 	}

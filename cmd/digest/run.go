@@ -12,7 +12,6 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/store"
-	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -210,18 +209,11 @@ func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, no
 // firstSubscriber returns the first good row of the list, to check the
 // templates against real columns; a made-up reader if the list has none.
 func firstSubscriber(ctx context.Context, cfg *Config) (digest.Subscriber, error) {
-	list := &subscriber.File{Path: cfg.Subscribers}
-	for sub, err := range list.Subscribers(ctx) {
-		if err != nil {
-			var ie *digest.InputError
-			if errors.As(err, &ie) && !errors.Is(err, subscriber.ErrNoEmailColumn) {
-				continue
-			}
-			return digest.Subscriber{}, usageError{err}
-		}
-		return sub, nil
+	subs, err := headSubscribers(ctx, cfg, 1)
+	if err != nil {
+		return digest.Subscriber{}, err
 	}
-	return digest.Subscriber{Email: "reader@example.com", Name: "Reader"}, nil
+	return subs[0], nil
 }
 
 // finishReport logs the run's outcome in words a person reads at the end.
