@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/mailer"
 	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
@@ -478,6 +480,30 @@ func TestDeliverAddressListedTwiceOnce(t *testing.T) {
 	rep := f.deliver(d)
 	if rep.Sent != 400 || rep.Invalid != 200 || rep.Unknown != 0 {
 		t.Errorf("report %s; want 400 sent and the 200 repeated rows skipped as invalid", rep.Summary())
+	}
+	f.exactlyOnce()
+}
+
+// TestDeliverSharesOneRateAndReusesConnections: DIGEST_SMTP_RATE is one
+// token bucket for all workers, and each worker keeps its connection.
+func TestDeliverSharesOneRateAndReusesConnections(t *testing.T) {
+	f := newFixture(t, 11)
+	d := f.dispatcher()
+	d.Workers = 2
+	d.Limiter = rate.NewLimiter(20, 1) // 20 messages a second, burst 1
+	start := time.Now()
+	rep := f.deliver(d)
+	took := time.Since(start)
+	if rep.Sent != 11 {
+		t.Fatalf("report %s; want 11 sent", rep.Summary())
+	}
+	// 11 messages at 20/s need at least 10 intervals of 50 ms, whatever
+	// the number of workers: a lower bound, so it cannot flake.
+	if took < 500*time.Millisecond {
+		t.Errorf("11 messages took %s at 20/s shared by 2 workers; want at least 500ms", took)
+	}
+	if n := f.srv.Connections(); n != 2 {
+		t.Errorf("%d connections for 11 messages on 2 workers, want 2 (one each, reused)", n)
 	}
 	f.exactlyOnce()
 }
