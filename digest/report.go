@@ -66,7 +66,7 @@ func (r *Report) Summary() string {
 		r.Sent, r.Failed, r.Deferred, r.Unknown, r.Pending, r.AlreadySent, r.Skipped+r.Empty+r.NotToday, r.Invalid,
 		r.Duration.Round(time.Millisecond), r.Rate())
 	if n := len(r.SourceFailures); n > 0 {
-		line += fmt.Sprintf("; %d sources failed (listed above)", n)
+		line += fmt.Sprintf("; sources failed: %d (listed above)", n)
 	}
 	return line
 }

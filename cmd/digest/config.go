@@ -15,6 +15,8 @@ import (
 	"time"
 
 	envparse "github.com/caarlos0/env/v11"
+
+	"github.com/digest-newsletter/digest/digest"
 )
 
 // Config is every setting of digest. Each field is read from its DIGEST_*
@@ -329,6 +331,24 @@ func (c *Config) resolveSecrets() error {
 		read(&c.List.Secret, c.List.SecretFile, envPrefix+"SECRET_FILE"),
 		read(&c.LLM.Key, c.LLM.KeyFile, envPrefix+"LLM_KEY_FILE"),
 	)
+}
+
+// dailyID returns the daily edition's ID at now: --edition if given, else
+// the local date in the configured time zone.
+func (c *Config) dailyID(now time.Time) string {
+	if c.Edition != "" {
+		return c.Edition
+	}
+	return digest.EditionID(now, c.tz)
+}
+
+// weeklyID returns the weekly edition's ID at now: --edition if given, else
+// the ISO week in the configured time zone.
+func (c *Config) weeklyID(now time.Time) string {
+	if c.Edition != "" {
+		return c.Edition
+	}
+	return digest.WeeklyEditionID(now, c.tz)
 }
 
 // Validate checks every setting and names each bad one.

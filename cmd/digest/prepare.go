@@ -48,17 +48,9 @@ func cmdPrepare(ctx context.Context, e *env, args []string) error {
 	}
 	var p *digest.Prepared
 	if *weekly {
-		id := cfg.Edition
-		if id == "" {
-			id = digest.WeeklyEditionID(now(), cfg.tz)
-		}
-		p, err = editor.PrepareWeekly(ctx, id, false)
+		p, err = editor.PrepareWeekly(ctx, cfg.weeklyID(now()), false)
 	} else {
-		id := cfg.Edition
-		if id == "" {
-			id = digest.EditionID(now(), cfg.tz)
-		}
-		p, err = editor.Prepare(ctx, id, false)
+		p, err = editor.Prepare(ctx, cfg.dailyID(now()), false)
 	}
 	if err != nil {
 		if errors.Is(err, digest.ErrSourcesFailed) {

@@ -120,7 +120,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		return nil, len(failures), err
 	}
 	if eds.Daily == nil && eds.Weekly == nil {
-		log.Warn("no new articles: nothing to send", "edition", digest.EditionID(now(), cfg.tz))
+		log.Warn("no new articles: nothing to send", "edition", cfg.dailyID(now()))
 		return nil, len(failures), nil
 	}
 
@@ -179,11 +179,7 @@ func pingSummary(r *digest.Report, code int, err error) string {
 // day, the weekly one. An edition with no items is left out.
 func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, now time.Time) (digest.Editions, []digest.SourceFailure, error) {
 	var eds digest.Editions
-	id := cfg.Edition
-	if id == "" {
-		id = digest.EditionID(now, cfg.tz)
-	}
-	p, err := editor.Prepare(ctx, id, false)
+	p, err := editor.Prepare(ctx, cfg.dailyID(now), false)
 	if err != nil {
 		if errors.Is(err, digest.ErrSourcesFailed) {
 			return eds, nil, fmt.Errorf("%w: %w", errSources, err)
@@ -195,7 +191,7 @@ func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, no
 	}
 	weekday, _ := parseWeekday(cfg.Weekday)
 	if now.In(cfg.tz).Weekday() == weekday && cfg.Edition == "" {
-		w, err := editor.PrepareWeekly(ctx, digest.WeeklyEditionID(now, cfg.tz), false)
+		w, err := editor.PrepareWeekly(ctx, cfg.weeklyID(now), false)
 		if err != nil {
 			return eds, nil, err
 		}

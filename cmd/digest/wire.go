@@ -265,9 +265,5 @@ func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	id := cfg.Edition
-	if id == "" {
-		id = digest.EditionID(time.Now(), cfg.tz)
-	}
-	return editor.Prepare(ctx, id, true)
+	return editor.Prepare(ctx, cfg.dailyID(time.Now()), true)
 }
