@@ -168,8 +168,13 @@ func TestDeliverOncePerSubscriber(t *testing.T) {
 		if ti < 0 || hi < 0 || ti > hi {
 			t.Errorf("message to %s: text/plain at %d, text/html at %d; want text first", to, ti, hi)
 		}
-		if !strings.Contains(body, "Tides of the Thames") {
-			t.Errorf("message to %s lacks the first item's title", to)
+		// The item titles, their links and the personal greeting
+		// (reader01@example.com is "Reader 1").
+		n := strings.TrimLeft(to[len("reader"):len("reader00")], "0")
+		for _, want := range []string{"Tides of the Thames", "https://example.com/a", "https://example.com/b", "Hello Reader " + n + ","} {
+			if !strings.Contains(body, want) {
+				t.Errorf("message to %s lacks %q", to, want)
+			}
 		}
 	}
 	for email, row := range f.journal() {
