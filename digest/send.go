@@ -8,7 +8,10 @@ import (
 	"time"
 )
 
-// work sends the queued jobs over one connection.
+// work sends the queued jobs over one connection. Without a rate limit it
+// looks one job ahead, so the connection can announce the next envelope
+// with the current message (see Announcer); a limiter's waits would hold
+// the server in DATA for too long.
 func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, results chan<- result) {
 	var conn Conn
 	defer func() {
@@ -16,14 +19,33 @@ func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, resu
 			conn.Close()
 		}
 	}()
-	for j := range jobs {
+	var ahead *job
+	for {
+		j, ok := ahead, ahead != nil
+		if !ok {
+			var next job
+			if next, ok = <-jobs; !ok {
+				return
+			}
+			j = &next
+		}
+		ahead = nil
+		if run.d.Limiter == nil {
+			select {
+			case next, ok := <-jobs:
+				if ok {
+					ahead = &next
+				}
+			default:
+			}
+		}
 		if run.stopped(ctx) {
 			j.row.Status = Pending
 			results <- result{row: j.row}
 			continue
 		}
 		start := time.Now()
-		res := run.deliver(ctx, sendCtx, &conn, j)
+		res := run.deliver(ctx, sendCtx, &conn, *j, ahead)
 		if res.row.Attempts > j.row.Attempts {
 			res.took = time.Since(start)
 		}
@@ -32,8 +54,9 @@ func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, resu
 }
 
 // deliver renders and sends one message, retrying temporary refusals and
-// broken connections up to Attempts times.
-func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job) result {
+// broken connections up to Attempts times. next, if not nil, is the job the
+// worker sends after this one.
+func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job, next *job) result {
 	d := run.d
 	row := j.row
 	content, err := d.Renderer.Render(j.ed, j.sub)
@@ -69,6 +92,9 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job)
 				run.stop("the flight log could not be written: " + err.Error())
 				break
 			}
+		}
+		if a, ok := (*conn).(Announcer); ok && next != nil {
+			a.Announce(d.From, next.sub.Email)
 		}
 		reply, err := (*conn).Send(sendCtx, msg)
 		if err == nil {

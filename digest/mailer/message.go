@@ -8,8 +8,9 @@
 // go-mail's verbatim header setters. DKIM signatures are added with
 // github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
 // smtp package; MAIL, RCPT and DATA go out in one write when the server
-// offers PIPELINING (RFC 2920), and each refusal keeps its reply code and
-// the stage it happened at. There is no support for attachments or several
+// offers PIPELINING (RFC 2920), behind the previous message's final dot when
+// the connection was told the next envelope (digest.Announcer), and each
+// refusal keeps its reply code and the stage it happened at. There is no support for attachments or several
 // recipients per message.
 package mailer
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -191,6 +192,31 @@ type smtpConn struct {
 	signed  bytes.Buffer
 	wire    []byte // the message as DATA carries it
 	cmds    []byte // pipelined commands
+	// announced is the envelope Announce gave for the next Send, if any.
+	announced *envelopeAddrs
+	// ahead is the envelope written behind the last message's final dot,
+	// whose three replies are not read yet; the server may be in DATA,
+	// waiting for the message it announced.
+	ahead *envelopeAddrs
+}
+
+// envelopeAddrs are a message's MAIL FROM and RCPT TO addresses.
+type envelopeAddrs struct{ from, to string }
+
+var _ digest.Announcer = (*smtpConn)(nil)
+
+// Announce tells the connection the envelope of the message the Send after
+// the next one will carry: from is a From header value, to an address.
+// When the server offers PIPELINING, the next Send writes that envelope
+// right behind its message's final dot, and the Send after it has only the
+// message left to write: one round trip a message instead of two.
+func (c *smtpConn) Announce(from, to string) {
+	c.announced = nil
+	a, err := mail.ParseAddress(oneLine(from))
+	if err != nil || strings.ContainsAny(to, "\r\n") {
+		return
+	}
+	c.announced = &envelopeAddrs{from: a.Address, to: to}
 }
 
 var _ digest.Conn = (*smtpConn)(nil)
@@ -319,9 +345,16 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	next := c.announced
+	c.announced = nil
 	body, from, err := c.build(m)
 	if err != nil {
 		return "", &digest.SendError{Permanent: true, Err: err}
+	}
+	if c.ahead != nil && *c.ahead != (envelopeAddrs{from, m.To}) {
+		// The server waits in DATA for another message: only closing the
+		// connection ends that transaction without delivering anything.
+		c.drop()
 	}
 	if c.client != nil && c.s.cfg.PerConn > 0 && c.sent >= c.s.cfg.PerConn {
 		c.quit()
@@ -334,7 +367,7 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 	stop := context.AfterFunc(ctx, func() { _ = c.raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	reply, stage, err := c.transact(from, m.To, body)
+	reply, stage, err := c.transact(from, m.To, body, next)
 	if err == nil {
 		c.sent++
 		return reply, nil
@@ -345,6 +378,11 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 			Err: fmt.Errorf("smtp %s: %w", stage, err)}
 		if te.Code == 421 {
 			c.drop()
+			return "", se
+		}
+		if stage == "data" && c.ahead != nil {
+			// The refusal ended the transaction, and the next one has
+			// begun: a RSET now would be taken for its message.
 			return "", se
 		}
 		// Abort the transaction so the next message starts clean; a
@@ -384,21 +422,52 @@ func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error
 
 // transact runs MAIL, RCPT and DATA, naming the stage that failed, then
 // sends the message. When the server offers PIPELINING (RFC 2920) the three
-// commands go out in one write and their replies are read together: two
-// round trips a message instead of four.
-func (c *smtpConn) transact(from, to string, body []byte) (reply, stage string, err error) {
+// commands go out in one write and their replies are read together; and
+// when next is set they go out behind the previous message's final dot, so
+// that only the message and next's envelope are left to write: one round
+// trip a message.
+func (c *smtpConn) transact(from, to string, body []byte, next *envelopeAddrs) (reply, stage string, err error) {
 	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
 		return "", "mail", errors.New("smtp: a line break in an address")
 	}
 	c.wire = appendDotStuffed(c.wire[:0], body)
-	if ok, _ := c.client.Extension("PIPELINING"); ok {
-		if stage, err := c.envelopePipelined(from, to); err != nil {
+	pipelining, _ := c.client.Extension("PIPELINING")
+	switch {
+	case c.ahead != nil:
+		c.ahead = nil
+		c.deadline()
+		if stage, err := c.envelopeReplies(); err != nil {
 			return "", stage, err
 		}
-	} else if stage, err := c.envelope(from, to); err != nil {
-		return "", stage, err
+	case pipelining:
+		c.deadline()
+		c.cmds = c.appendEnvelope(c.cmds[:0], from, to)
+		if err := c.write(c.cmds); err != nil {
+			return "", "mail", err
+		}
+		if stage, err := c.envelopeReplies(); err != nil {
+			return "", stage, err
+		}
+	default:
+		if stage, err := c.envelope(from, to); err != nil {
+			return "", stage, err
+		}
 	}
-	return c.data()
+	message := len(c.wire)
+	if next != nil && pipelining && (c.s.cfg.PerConn <= 0 || c.sent+1 < c.s.cfg.PerConn) {
+		c.wire = c.appendEnvelope(c.wire, next.from, next.to)
+		c.ahead = next
+	}
+	return c.data(message)
+}
+
+// write writes b and flushes it.
+func (c *smtpConn) write(b []byte) error {
+	w := c.client.Text.W
+	if _, err := w.Write(b); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 // envelope sends MAIL, RCPT and DATA one at a time.
@@ -427,26 +496,24 @@ func (c *smtpConn) envelope(from, to string) (stage string, err error) {
 	return "", nil
 }
 
-// envelopePipelined writes MAIL, RCPT and DATA at once and reads the three
-// replies. Every reply is read, whatever the first ones say, so that the
-// connection stays in step; should the server accept DATA after refusing
-// the sender or the recipient, an empty message (a lone dot) ends it.
-func (c *smtpConn) envelopePipelined(from, to string) (stage string, err error) {
+// appendEnvelope appends MAIL, RCPT and DATA to b.
+func (c *smtpConn) appendEnvelope(b []byte, from, to string) []byte {
+	b = append(b, "MAIL FROM:<"...)
+	b = append(b, from...)
+	b = append(b, '>')
+	b = append(b, c.mailParams()...)
+	b = append(b, "\r\nRCPT TO:<"...)
+	b = append(b, to...)
+	return append(b, ">\r\nDATA\r\n"...)
+}
+
+// envelopeReplies reads the replies to a pipelined MAIL, RCPT and DATA.
+// Every reply is read, whatever the first ones say, so that the connection
+// stays in step; should the server accept DATA after refusing the sender or
+// the recipient, an empty message (a lone dot) ends it, which goes to
+// nobody.
+func (c *smtpConn) envelopeReplies() (stage string, err error) {
 	t := c.client.Text
-	c.deadline()
-	c.cmds = append(c.cmds[:0], "MAIL FROM:<"...)
-	c.cmds = append(c.cmds, from...)
-	c.cmds = append(c.cmds, '>')
-	c.cmds = append(c.cmds, c.mailParams()...)
-	c.cmds = append(c.cmds, "\r\nRCPT TO:<"...)
-	c.cmds = append(c.cmds, to...)
-	c.cmds = append(c.cmds, ">\r\nDATA\r\n"...)
-	if _, err := t.W.Write(c.cmds); err != nil {
-		return "mail", err
-	}
-	if err := t.W.Flush(); err != nil {
-		return "mail", err
-	}
 	_, _, mailErr := t.ReadResponse(250)
 	if closing(mailErr) {
 		return "mail", mailErr
@@ -460,10 +527,7 @@ func (c *smtpConn) envelopePipelined(from, to string) (stage string, err error) 
 		return "data", dataErr
 	}
 	if (mailErr != nil || rcptErr != nil) && dataErr == nil {
-		if _, err := t.W.WriteString(".\r\n"); err != nil {
-			return "data", err
-		}
-		if err := t.W.Flush(); err != nil {
+		if err := c.write([]byte(".\r\n")); err != nil {
 			return "data", err
 		}
 		if _, _, err := t.ReadResponse(0); isNetErr(err) {
@@ -493,19 +557,20 @@ func (c *smtpConn) mailParams() string {
 	return p
 }
 
-// data sends the dot-stuffed message in c.wire, final dot included, in
-// one write and reads the server's reply.
-func (c *smtpConn) data() (reply, stage string, err error) {
+// data writes c.wire, whose first message bytes are the dot-stuffed
+// message with its final dot (and the rest, if any, the next envelope), in
+// one write, and reads the server's reply to the message.
+func (c *smtpConn) data(message int) (reply, stage string, err error) {
 	t := c.client.Text
 	c.deadline()
-	_, err = t.W.Write(c.wire)
-	if err == nil {
-		err = t.W.Flush()
-	}
-	if err != nil {
-		// The write stopped short, so the final dot, which ends c.wire,
-		// never left: the server cannot have the message. Safe to retry.
-		return "", "data", err
+	if left, err := c.writeCounted(c.wire); err != nil {
+		c.ahead = nil
+		if left < message {
+			// The final dot never left: the server cannot have the
+			// message. Safe to retry.
+			return "", "data", err
+		}
+		return "", "data", fmt.Errorf("%w: %w", digest.ErrMaybeDelivered, err)
 	}
 	_, msg, err := t.ReadResponse(250)
 	if err != nil {
@@ -519,6 +584,22 @@ func (c *smtpConn) data() (reply, stage string, err error) {
 		return "", "data", err
 	}
 	return "250 " + msg, "", nil
+}
+
+// writeCounted writes b and flushes it. On error it also returns how many
+// bytes of b may have left, at most: what the buffered writer took, less
+// what is still in its buffer (it is empty before, every write being
+// flushed).
+func (c *smtpConn) writeCounted(b []byte) (left int, err error) {
+	w := c.client.Text.W
+	n, err := w.Write(b)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		return len(b), nil
+	}
+	return max(0, n-w.Buffered()), err
 }
 
 // isNetErr reports whether err is an error other than a server's reply:
@@ -597,9 +678,15 @@ func appendDotStuffed(dst, b []byte) []byte {
 	return append(dst, '.', '\r', '\n')
 }
 
-// quit ends the session politely; errors do not matter any more.
+// quit ends the session politely; errors do not matter any more. With an
+// envelope written ahead the server may be in DATA, where QUIT would be
+// message text: the connection is closed instead.
 func (c *smtpConn) quit() {
 	if c.client == nil {
+		return
+	}
+	if c.ahead != nil {
+		c.drop()
 		return
 	}
 	c.deadline()
@@ -616,6 +703,7 @@ func (c *smtpConn) drop() {
 		_ = c.raw.Close()
 	}
 	c.client, c.raw = nil, nil
+	c.ahead = nil
 }
 
 // Close sends QUIT and closes the connection.
