@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ type options struct {
 	work           string // folder for lists, state and binaries; "" = temporary
 	keep           bool
 	cpuprofile     string // passed to digest as DIGEST_CPUPROFILE
+	memprofile     string // passed to digest as DIGEST_MEMPROFILE
 	noSource       bool
 	perConn        int
 	bin            string // a prebuilt digest; "" = build ./cmd/digest
@@ -65,6 +67,7 @@ func main() {
 	flag.StringVar(&o.work, "work", "", "work folder (default: a temporary one, removed unless -keep)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work folder")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "ask digest for a CPU profile of each run (DIGEST_CPUPROFILE=FILE.runN)")
+	flag.StringVar(&o.memprofile, "memprofile", "", "ask digest for an allocation profile of each run (DIGEST_MEMPROFILE=FILE.runN)")
 	flag.BoolVar(&o.noSource, "no-smtp-source", false, "skip the smtp-source reference")
 	flag.IntVar(&o.perConn, "per-conn", 0, "DIGEST_SMTP_MAX_PER_CONN (0: digest's default)")
 	flag.StringVar(&o.bin, "bin", "", "use this digest binary instead of building ./cmd/digest")
@@ -84,6 +87,7 @@ type measure struct {
 	cpu      time.Duration // user + system of the child
 	maxRSS   int64         // bytes
 	p50, p99 time.Duration
+	sinkCPU  time.Duration // smtp-sink's user + system time during the run
 }
 
 func (m measure) rate() float64 { return float64(m.sent) / m.wall.Seconds() }
@@ -161,21 +165,26 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	}
 
 	fmt.Fprintf(out, "deliverybench: n=%d connections=%d message=%d bytes  %s\n", o.n, o.conns, size, machine())
-	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s\n",
-		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99")
+	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s %10s %10s %10s\n",
+		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99",
+		"source CPU", "sink CPU d", "sink CPU s")
 	var ds, ss []measure
 	for i := 1; i <= o.runs; i++ {
 		load := loadAvg()
+		before := procCPU(sinkCmd.Process.Pid)
 		d, err := runDigest(ctx, o, i, bin, root, work, list, port)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
+		d.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
 		ds = append(ds, d)
 		var s measure
 		if !o.noSource {
+			before := procCPU(sinkCmd.Process.Pid)
 			if s, err = runSource(ctx, o, source, size, addr); err != nil {
 				return fmt.Errorf("run %d: %w", i, err)
 			}
+			s.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
 			ss = append(ss, s)
 		}
 		printRow(out, strconv.Itoa(i), load, d, s)
@@ -187,19 +196,22 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	printRow(out, "med", loadAvg(), median(ds), medS)
 	fmt.Fprintln(out, "digest/s: messages / wall time of the whole `digest run` process (start, collect, render, deliver, exit);")
 	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s;")
-	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply.")
+	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply;")
+	fmt.Fprintln(out, "source CPU: smtp-source's CPU seconds; sink CPU d, s: smtp-sink's while digest, smtp-source sent.")
 	return nil
 }
 
 func printRow(out io.Writer, name, load string, d, s measure) {
-	ratio, srate := "-", "-"
+	ratio, srate, scpu, ssink := "-", "-", "-", "-"
 	if s.sent > 0 {
 		srate = fmt.Sprintf("%.0f", s.rate())
 		ratio = fmt.Sprintf("%.2f", d.rate()/s.rate())
+		scpu = fmt.Sprintf("%.2f", s.cpu.Seconds())
+		ssink = fmt.Sprintf("%.2f", s.sinkCPU.Seconds())
 	}
-	fmt.Fprintf(out, "%-4s %-6s %10.0f %10.0f %10s %7s %8.1fM %8.2f %9s %9s\n",
+	fmt.Fprintf(out, "%-4s %-6s %10.0f %10.0f %10s %7s %8.1fM %8.2f %9s %9s %10s %10.2f %10s\n",
 		name, load, d.rate(), d.deliveryRate(), srate, ratio, float64(d.maxRSS)/(1<<20), d.cpu.Seconds(),
-		d.p50.Round(time.Microsecond), d.p99.Round(time.Microsecond))
+		d.p50.Round(time.Microsecond), d.p99.Round(time.Microsecond), scpu, d.sinkCPU.Seconds(), ssink)
 }
 
 // median takes the median of each column on its own.
@@ -221,6 +233,7 @@ func median(ms []measure) measure {
 		maxRSS:   int64(pick(func(m measure) float64 { return float64(m.maxRSS) })),
 		p50:      time.Duration(pick(func(m measure) float64 { return float64(m.p50) })),
 		p99:      time.Duration(pick(func(m measure) float64 { return float64(m.p99) })),
+		sinkCPU:  time.Duration(pick(func(m measure) float64 { return float64(m.sinkCPU) })),
 	}
 }
 
@@ -259,6 +272,9 @@ func runDigest(ctx context.Context, o options, i int, bin, root, work, list stri
 	}
 	if o.cpuprofile != "" {
 		env = append(env, fmt.Sprintf("DIGEST_CPUPROFILE=%s.run%d", o.cpuprofile, i))
+	}
+	if o.memprofile != "" {
+		env = append(env, fmt.Sprintf("DIGEST_MEMPROFILE=%s.run%d", o.memprofile, i))
 	}
 	cmd := exec.CommandContext(ctx, bin, "run")
 	cmd.Dir, cmd.Env, cmd.Stderr = dir, env, os.Stderr
@@ -441,6 +457,29 @@ func waitListening(ctx context.Context, addr string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// procCPU is the user + system time of a running process, from
+// /proc/PID/stat; 0 if it cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: state is field 3, utime 14 and stime 15.
+	_, rest, ok := bytes.Cut(b, []byte(") "))
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticks
 }
 
 // loadAvg is the one-minute load average, from /proc/loadavg.
