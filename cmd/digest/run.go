@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -37,6 +40,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return usageError{errors.New("--shard needs --edition-file: every host must send the same edition (make it with digest prepare)")}
 		}
 		o.shard = &sh
+	}
+	if !slices.ContainsFunc(e.environ, func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") }) {
+		// A run makes garbage fast (every message is tens of KB of text)
+		// and keeps little of it: collecting at 5× the live heap instead
+		// of 2× costs about 10 MB and saves a tenth of the CPU. GOGC, when
+		// set, wins.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	prog := newProgress(e, cfg, time.Now)
 	log := newLogger(prog.writer(e.stderr), cfg)
