@@ -356,7 +356,10 @@ func TestDeliverInterruptedLeavesTheRestPending(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := newFixture(t, 40, mailertest.WithFault(func(stage, rcpt string, n int) error {
 		if stage == mailertest.StageData && n == 5 {
-			cancel() // SIGINT arrives while the fifth message is in flight
+			// SIGINT arrives with the fifth DATA command: while the fifth
+			// message is in flight, or, as the worker writes each envelope
+			// behind the previous message, while the fourth one is.
+			cancel()
 		}
 		return nil
 	}))
@@ -366,7 +369,7 @@ func TestDeliverInterruptedLeavesTheRestPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stopped != "interrupted" || rep.Sent < 5 || rep.Sent == 40 || rep.Unknown != 0 {
+	if rep.Stopped != "interrupted" || rep.Sent < 4 || rep.Sent == 40 || rep.Unknown != 0 {
 		t.Fatalf("interrupted run: %s (stopped %q); want some sent, the rest pending, none unknown", rep.Summary(), rep.Stopped)
 	}
 	if rep.Sent+rep.Pending != 40 {
