@@ -74,18 +74,29 @@ func WriteMessage(w io.Writer, m *digest.Message, opts ...BuildOption) error {
 // buffer of its own, the largest cost of a message once rendering is
 // cached. So the builder has go-mail write the message with a random word
 // for each part's body, then puts each body in place of its word, encoded
-// by appendQP, which gives the same bytes as go-mail's encoder, faster.
-// Should a word not appear exactly once, go-mail writes the message on its
-// own.
+// by a qpCache, which gives the same bytes as go-mail's encoder and copies
+// the lines it has encoded for an earlier message. Should a word not appear
+// exactly once, go-mail writes the message on its own.
 type builder struct {
-	word string // random; "" until the first message
-	raw  bytes.Buffer
-	out  []byte
+	word  string // random; "" until the first message
+	raw   bytes.Buffer
+	out   []byte
+	parts [2]qpCache // text, HTML
 }
 
 // build returns m as WriteMessage writes it; the bytes are the builder's
 // until the next call.
 func (b *builder) build(m *digest.Message, opts ...BuildOption) ([]byte, error) {
+	return b.assemble(m, false, opts)
+}
+
+// buildStuffed returns m as DATA carries it: dot-stuffed, with the final
+// dot, as appendDotStuffed would make of build's bytes.
+func (b *builder) buildStuffed(m *digest.Message, opts ...BuildOption) ([]byte, error) {
+	return b.assemble(m, true, opts)
+}
+
+func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) ([]byte, error) {
 	var o buildOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -97,8 +108,11 @@ func (b *builder) build(m *digest.Message, opts ...BuildOption) ([]byte, error) 
 		}
 		b.word = "zq" + hex.EncodeToString(r[:]) + "q"
 	}
-	type part struct{ word, body string }
-	parts := []part{{"", m.Text}, {"", m.HTML}}
+	type part struct {
+		word, body string
+		cache      *qpCache
+	}
+	parts := []part{{"", m.Text, &b.parts[0]}, {"", m.HTML, &b.parts[1]}}
 	for i := range parts {
 		if parts[i].body != "" {
 			parts[i].word = b.word + string(rune('t'+i))
@@ -116,20 +130,44 @@ func (b *builder) build(m *digest.Message, opts ...BuildOption) ([]byte, error) 
 	parts = slices.DeleteFunc(parts, func(p part) bool { return p.word == "" })
 	for _, p := range parts {
 		if bytes.Count(raw, []byte(p.word)) != 1 {
-			return b.buildSlow(m, &o)
+			return b.slow(m, &o, stuffed)
 		}
 	}
 	slices.SortFunc(parts, func(x, y part) int {
 		return bytes.Index(raw, []byte(x.word)) - bytes.Index(raw, []byte(y.word))
 	})
 	b.out = b.out[:0]
+	var st dotStuffer
 	for _, p := range parts {
 		i := bytes.Index(raw, []byte(p.word))
-		b.out = append(b.out, raw[:i]...)
-		b.out = appendQP(b.out, []byte(p.body))
+		if !stuffed {
+			b.out = append(b.out, raw[:i]...)
+			b.out = p.cache.appendEncoded(b.out, p.body, false)
+		} else {
+			b.out = st.append(b.out, raw[:i])
+			if !st.atLineStart() {
+				return b.slow(m, &o, stuffed)
+			}
+			n := len(b.out)
+			b.out = p.cache.appendEncoded(b.out, p.body, true)
+			st.wrote(b.out[n:])
+		}
 		raw = raw[i+len(p.word):]
 	}
-	b.out = append(b.out, raw...)
+	if !stuffed {
+		return append(b.out, raw...), nil
+	}
+	b.out = st.append(b.out, raw)
+	return st.end(b.out), nil
+}
+
+// slow has go-mail write the message, bodies and all.
+func (b *builder) slow(m *digest.Message, o *buildOptions, stuffed bool) ([]byte, error) {
+	msg, err := b.buildSlow(m, o)
+	if err != nil || !stuffed {
+		return msg, err
+	}
+	b.out = appendDotStuffed(b.out[:0], msg)
 	return b.out, nil
 }
 

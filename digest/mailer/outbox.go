@@ -1,7 +1,6 @@
 package mailer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -40,8 +39,8 @@ func (o *Outbox) Path(m *digest.Message) string {
 }
 
 type outboxConn struct {
-	o   *Outbox
-	buf bytes.Buffer
+	o       *Outbox
+	builder builder
 }
 
 // Send writes m's file and returns "saved <path>".
@@ -49,16 +48,16 @@ func (c *outboxConn) Send(ctx context.Context, m *digest.Message) (string, error
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	c.buf.Reset()
 	var opts []BuildOption
 	if c.o.boundary != "" {
 		opts = append(opts, WithBoundary(c.o.boundary))
 	}
-	if err := WriteMessage(&c.buf, m, opts...); err != nil {
+	msg, err := c.builder.build(m, opts...)
+	if err != nil {
 		return "", &digest.SendError{Permanent: true, Err: err}
 	}
 	path := c.o.Path(m)
-	if err := writeFileAtomic(path, c.buf.Bytes()); err != nil {
+	if err := writeFileAtomic(path, msg); err != nil {
 		return "", fmt.Errorf("outbox: %w", err)
 	}
 	return "saved " + path, nil

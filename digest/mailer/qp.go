@@ -1,12 +1,16 @@
 package mailer
 
-import "slices"
+import (
+	"bytes"
+	"slices"
+	"strings"
+)
 
 // appendQP appends p encoded as quoted-printable to dst: the output of a
 // new mime/quotedprintable.Writer (Binary false) given p in one Write and
 // then closed, byte for byte (a fuzz test checks), but copying runs of
 // plain characters at once instead of a byte at a time.
-func appendQP(dst, p []byte) []byte {
+func appendQP[T string | []byte](dst []byte, p T) []byte {
 	const lineMaxLen = 76
 	dst = slices.Grow(dst, len(p)+len(p)/16)
 	i := 0 // length of the current output line, the tail of dst
@@ -68,3 +72,138 @@ func appendQPByte(dst []byte, i int, b byte) ([]byte, int) {
 const upperhex = "0123456789ABCDEF"
 
 func isQPSpace(b byte) bool { return b == ' ' || b == '\t' }
+
+// A qpCache encodes one part of message after message, reusing the
+// encoding of every line it has seen before. A digest's parts differ from
+// one subscriber to the next in a few lines only (the greeting, the
+// unsubscribe link), and quoted-printable encodes each line on its own, so
+// most of a part's encoding is a copy. The cache holds the last few bodies
+// (editions filtered by topic alternate); a body's lines are compared with
+// those at the same index in the one most like it: as many lines, and the
+// most alike where sampled.
+//
+// The encoding is appendQP's, byte for byte; stuffed, it is also
+// dot-stuffed as DATA carries it (each part starts a line and has only
+// CRLF line ends once encoded, so stuffing is per line). Bodies with a CR
+// are encoded whole; rendered ones have none.
+type qpCache struct {
+	stuffed bool // of the encodings held
+	slots   [qpSlots]qpBody
+	spare   qpBody // the body being encoded
+	ends    []int  // the end of each of its lines
+	clock   int
+}
+
+// qpSlots is how many bodies a qpCache holds.
+const qpSlots = 4
+
+// A qpBody is one body's lines and their encodings.
+type qpBody struct {
+	lines []qpLine
+	enc   []byte
+	used  int // the qpCache's clock when last used; 0: empty
+}
+
+type qpLine struct {
+	src      string // a substring of the body
+	from, to int    // its encoding: enc[from:to]
+}
+
+// appendEncoded appends body, encoded (and stuffed if stuffed), to dst.
+func (c *qpCache) appendEncoded(dst []byte, body string, stuffed bool) []byte {
+	if stuffed != c.stuffed {
+		*c = qpCache{stuffed: stuffed}
+	}
+	if body == "" {
+		return dst
+	}
+	if strings.IndexByte(body, '\r') >= 0 {
+		// Encoding a line with a CR in it can swallow the LF that ends
+		// it (as mime/quotedprintable does), so the next line does not
+		// start one of its own: no line is reused.
+		n := len(dst)
+		dst = appendQP(dst, body)
+		if stuffed {
+			return append(dst[:n], stuffLines(c.spare.enc[:0], dst[n:])...)
+		}
+		return dst
+	}
+	c.ends = c.ends[:0]
+	for i := 0; i < len(body); {
+		n := strings.IndexByte(body[i:], '\n') + 1
+		if n == 0 {
+			n = len(body) - i
+		}
+		i += n
+		c.ends = append(c.ends, i)
+	}
+	line := func(i int) string {
+		if i == 0 {
+			return body[:c.ends[0]]
+		}
+		return body[c.ends[i-1]:c.ends[i]]
+	}
+	prev := c.pick(line)
+	b := &c.spare
+	b.enc, b.lines = slices.Grow(b.enc[:0], len(body)+len(body)/8), b.lines[:0]
+	for i := range c.ends {
+		l := line(i)
+		from := len(b.enc)
+		if i < len(prev.lines) && prev.lines[i].src == l {
+			b.enc = append(b.enc, prev.enc[prev.lines[i].from:prev.lines[i].to]...)
+		} else {
+			b.enc = c.encodeLine(b.enc, l)
+		}
+		b.lines = append(b.lines, qpLine{src: l, from: from, to: len(b.enc)})
+	}
+	c.clock++
+	b.used = c.clock
+	*prev, c.spare = c.spare, *prev // the new body takes the slot of the one it was compared with
+	return append(dst, prev.enc...)
+}
+
+// pick returns the slot holding the body most like the one whose line i is
+// line(i), or the least recently used slot if none has as many lines.
+func (c *qpCache) pick(line func(int) string) *qpBody {
+	n := len(c.ends)
+	var best *qpBody
+	bestScore := -1
+	lru := &c.slots[0]
+	for i := range c.slots {
+		s := &c.slots[i]
+		if s.used < lru.used {
+			lru = s
+		}
+		if s.used == 0 || len(s.lines) != n {
+			continue
+		}
+		score := 0
+		for _, j := range [...]int{0, n / 4, n / 2, 3 * n / 4, n - 1} {
+			if s.lines[j].src == line(j) {
+				score++
+			}
+		}
+		if score > bestScore {
+			best, bestScore = s, score
+		}
+	}
+	if best == nil {
+		return lru
+	}
+	return best
+}
+
+// encodeLine appends line, encoded and stuffed as c's encodings are.
+func (c *qpCache) encodeLine(dst []byte, line string) []byte {
+	if !c.stuffed {
+		return appendQP(dst, line)
+	}
+	n := len(dst)
+	dst = appendQP(dst, line)
+	if bytes.IndexByte(dst[n:], '.') < 0 {
+		return dst
+	}
+	var tmp [256]byte
+	enc := append(tmp[:0], dst[n:]...)
+	return stuffLines(dst[:n], enc)
+}

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"bytes"
+	"fmt"
 	"mime/quotedprintable"
 	"strings"
 	"testing"
@@ -28,6 +29,43 @@ func FuzzAppendQP(f *testing.F) {
 			t.Errorf("appendQP(%q) =\n%q, want (mime/quotedprintable)\n%q", p, got, want.Bytes())
 		}
 	})
+}
+
+// One builder's messages to many subscribers, from editions that
+// alternate, equal go-mail's own, byte for byte: the lines it copies from
+// earlier messages are the right ones.
+func TestBuilderReusesLinesRightly(t *testing.T) {
+	body := func(name, view string) (string, string) {
+		text := "Hello " + name + ",\n\n" + strings.Repeat("Today in "+view+": a story with é and = signs.\n.\n", 20) +
+			"Unsubscribe: https://example.com/u?e=" + name + "\n"
+		html := "<html><body><p>Hello " + name + ",</p>\n" + strings.Repeat("<p style=\"x\">"+view+" story é</p>\n", 20) +
+			"<a href=\"https://example.com/u?e=" + name + "\">Unsubscribe</a></body></html>"
+		return text, html
+	}
+	var b builder
+	for i := range 12 {
+		m := testMessage(fmt.Sprintf("user%d@example.org", i))
+		m.Text, m.HTML = body(fmt.Sprintf("User %d", i), []string{"Go", "Rust", "Go"}[i%3])
+		var slow builder
+		want, err := slow.buildSlow(m, &buildOptions{boundary: "B"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.build(m, WithBoundary("B"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("message %d: got\n%s\nwant (go-mail)\n%s", i, got, want)
+		}
+		got, err = b.buildStuffed(m, WithBoundary("B"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := appendDotStuffed(nil, want); !bytes.Equal(got, want) {
+			t.Fatalf("message %d stuffed: got\n%s\nwant (go-mail, stuffed)\n%s", i, got, want)
+		}
+	}
 }
 
 // The builder's messages equal go-mail's own, byte for byte.
@@ -62,7 +100,39 @@ func TestBuilderMatchesGoMail(t *testing.T) {
 				if !bytes.Equal(got, want) {
 					t.Fatalf("got\n%s\nwant (go-mail)\n%s", got, want)
 				}
+				got, err = b.buildStuffed(m, WithBoundary("BOUNDARY"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := appendDotStuffed(nil, want); !bytes.Equal(got, want) {
+					t.Fatalf("stuffed: got\n%s\nwant (go-mail, stuffed)\n%s", got, want)
+				}
 			}
 		})
 	}
+}
+
+// A qpCache encodes each body as appendQP does, and, stuffed, as
+// appendDotStuffed makes of that, whatever bodies came before.
+func FuzzQPCache(f *testing.F) {
+	f.Add("Hello Ana,\nline two\n", "Hello Bo,\nline two\n")
+	f.Add("a\r\nb\rc\n.\n", ".\n")
+	f.Add(strings.Repeat("x ", 50)+"\n", strings.Repeat("x ", 50))
+	f.Add("", "same\n")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var plain, stuffed qpCache
+		for i, body := range []string{a, b, a, b + a, a, b} {
+			want := appendQP(nil, []byte(body))
+			if got := plain.appendEncoded(nil, body, false); !bytes.Equal(got, want) {
+				t.Fatalf("body %d %q: got\n%q, want (appendQP)\n%q", i, body, got, want)
+			}
+			got := stuffed.appendEncoded([]byte("x"), body, true)[1:]
+			var st dotStuffer
+			st.wrote(got)
+			got = st.end(got)
+			if want := appendDotStuffed(nil, want); !bytes.Equal(got, want) {
+				t.Fatalf("body %d %q stuffed: got\n%q, want (appendDotStuffed)\n%q", i, body, got, want)
+			}
+		}
+	})
 }

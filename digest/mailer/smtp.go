@@ -190,7 +190,7 @@ type smtpConn struct {
 	dkim    *dkimSigner
 	builder builder
 	signed  bytes.Buffer
-	wire    []byte // the message as DATA carries it
+	wire    []byte // a signed message as DATA carries it
 	cmds    []byte // pipelined commands
 	// announced is the envelope Announce gave for the next Send, if any.
 	announced *envelopeAddrs
@@ -347,7 +347,7 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 	}
 	next := c.announced
 	c.announced = nil
-	body, from, err := c.build(m)
+	wire, from, err := c.build(m)
 	if err != nil {
 		return "", &digest.SendError{Permanent: true, Err: err}
 	}
@@ -367,7 +367,7 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 	stop := context.AfterFunc(ctx, func() { _ = c.raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	reply, stage, err := c.transact(from, m.To, body, next)
+	reply, stage, err := c.transact(from, m.To, wire, next)
 	if err == nil {
 		c.sent++
 		return reply, nil
@@ -400,37 +400,39 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 	return "", fmt.Errorf("smtp %s %s: %w", stage, c.s.redacted, err)
 }
 
-// build writes m, signed if configured, into the Conn's buffers.
-func (c *smtpConn) build(m *digest.Message) (body []byte, from string, err error) {
+// build returns m as DATA carries it, signed if configured: dot-stuffed,
+// with the final dot. The bytes are the Conn's until the next call.
+func (c *smtpConn) build(m *digest.Message) (wire []byte, from string, err error) {
 	from, err = envelopeFrom(m)
 	if err != nil {
 		return nil, "", err
+	}
+	if c.dkim == nil {
+		wire, err := c.builder.buildStuffed(m)
+		return wire, from, err
 	}
 	msg, err := c.builder.build(m)
 	if err != nil {
 		return nil, "", err
 	}
-	if c.dkim == nil {
-		return msg, from, nil
-	}
 	c.signed.Reset()
 	if err := c.dkim.sign(&c.signed, msg); err != nil {
 		return nil, "", err
 	}
-	return c.signed.Bytes(), from, nil
+	c.wire = appendDotStuffed(c.wire[:0], c.signed.Bytes())
+	return c.wire, from, nil
 }
 
 // transact runs MAIL, RCPT and DATA, naming the stage that failed, then
-// sends the message. When the server offers PIPELINING (RFC 2920) the three
-// commands go out in one write and their replies are read together; and
-// when next is set they go out behind the previous message's final dot, so
-// that only the message and next's envelope are left to write: one round
-// trip a message.
-func (c *smtpConn) transact(from, to string, body []byte, next *envelopeAddrs) (reply, stage string, err error) {
+// sends the message, wire as build returns it. When the server offers
+// PIPELINING (RFC 2920) the three commands go out in one write and their
+// replies are read together; and when next is set they go out behind the
+// previous message's final dot, so that only the message and next's
+// envelope are left to write: one round trip a message.
+func (c *smtpConn) transact(from, to string, wire []byte, next *envelopeAddrs) (reply, stage string, err error) {
 	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
 		return "", "mail", errors.New("smtp: a line break in an address")
 	}
-	c.wire = appendDotStuffed(c.wire[:0], body)
 	pipelining, _ := c.client.Extension("PIPELINING")
 	switch {
 	case c.ahead != nil:
@@ -453,12 +455,12 @@ func (c *smtpConn) transact(from, to string, body []byte, next *envelopeAddrs) (
 			return "", stage, err
 		}
 	}
-	message := len(c.wire)
+	message := len(wire)
 	if next != nil && pipelining && (c.s.cfg.PerConn <= 0 || c.sent+1 < c.s.cfg.PerConn) {
-		c.wire = c.appendEnvelope(c.wire, next.from, next.to)
+		wire = c.appendEnvelope(wire, next.from, next.to)
 		c.ahead = next
 	}
-	return c.data(message)
+	return c.data(wire, message)
 }
 
 // write writes b and flushes it.
@@ -557,13 +559,13 @@ func (c *smtpConn) mailParams() string {
 	return p
 }
 
-// data writes c.wire, whose first message bytes are the dot-stuffed
-// message with its final dot (and the rest, if any, the next envelope), in
-// one write, and reads the server's reply to the message.
-func (c *smtpConn) data(message int) (reply, stage string, err error) {
+// data writes wire, whose first message bytes are the dot-stuffed message
+// with its final dot (and the rest, if any, the next envelope), in one
+// write, and reads the server's reply to the message.
+func (c *smtpConn) data(wire []byte, message int) (reply, stage string, err error) {
 	t := c.client.Text
 	c.deadline()
-	if left, err := c.writeCounted(c.wire); err != nil {
+	if left, err := c.writeCounted(wire); err != nil {
 		c.ahead = nil
 		if left < message {
 			// The final dot never left: the server cannot have the
@@ -614,68 +616,6 @@ func isNetErr(err error) bool {
 func closing(err error) bool {
 	var te *textproto.Error
 	return isNetErr(err) || errors.As(err, &te) && te.Code == 421
-}
-
-// appendDotStuffed appends b to dst as the DATA stream carries it (RFC 5321
-// 4.5.2): CRLF line ends, a dot doubled at the start of a line, and the
-// final CRLF.CRLF. Its output is that of textproto's DotWriter, byte for
-// byte (a fuzz test checks), but it copies a line at a time instead of
-// writing a byte at a time.
-func appendDotStuffed(dst, b []byte) []byte {
-	const (
-		lineStart = iota
-		afterCR   // wrote \r, possibly at the end of a line
-		inLine
-	)
-	if len(b) == 0 {
-		return append(dst, "\r\n.\r\n"...)
-	}
-	state := lineStart
-	for len(b) > 0 {
-		switch state {
-		case lineStart:
-			if b[0] == '.' {
-				dst = append(dst, '.')
-			}
-			state = inLine
-			continue
-		case afterCR:
-			state = inLine
-			if b[0] == '\n' {
-				state = lineStart
-			}
-			dst = append(dst, b[0])
-			b = b[1:]
-			continue
-		}
-		seg := b
-		if n := bytes.IndexByte(b, '\n'); n >= 0 {
-			seg = b[:n]
-		}
-		if r := bytes.IndexByte(seg, '\r'); r >= 0 {
-			seg = seg[:r]
-		}
-		dst = append(dst, seg...)
-		b = b[len(seg):]
-		if len(b) == 0 {
-			break
-		}
-		if b[0] == '\r' {
-			dst = append(dst, '\r')
-			state = afterCR
-		} else {
-			dst = append(dst, '\r', '\n')
-			state = lineStart
-		}
-		b = b[1:]
-	}
-	switch state {
-	case inLine:
-		dst = append(dst, '\r', '\n')
-	case afterCR:
-		dst = append(dst, '\n')
-	}
-	return append(dst, '.', '\r', '\n')
 }
 
 // quit ends the session politely; errors do not matter any more. With an
