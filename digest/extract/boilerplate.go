@@ -3,13 +3,18 @@ package extract
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 )
 
 // boilerplateRE matches a whole line that is site furniture rather than
 // article text. Lines are lower-cased and stripped of surrounding
-// punctuation before matching; only short lines are tested.
-var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
+// punctuation before matching; only short lines are tested. It is compiled
+// on first use: that takes about 12 ms, which every start of the program
+// would pay, though most runs extract no page.
+var boilerplateRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(boilerplatePattern) })
+
+var boilerplatePattern = `^(?:` + strings.Join([]string{
 	// navigation
 	`skip to (?:main )?(?:content|navigation|article|search)`,
 	`jump to (?:navigation|search|content)`,
@@ -61,7 +66,7 @@ var boilerplateRE = regexp.MustCompile(`^(?:` + strings.Join([]string{
 	`.{0,200}\bcontributed (?:reporting )?to this (?:report|story|article)`,
 	// datelines standing alone
 	`(?:updated|posted|published|last updated|first published|last modified)(?: on| at)?:? .{0,60}\d.{0,30}`,
-}, "|") + `)$`)
+}, "|") + `)$`
 
 // maxBoilerplate is the longest line tested for boilerplate; longer lines
 // are prose.
@@ -74,7 +79,7 @@ func isBoilerplate(line string) bool {
 		return false
 	}
 	l := strings.ToLower(strings.Trim(line, " \t.:!|•·»«›‹>-–—_=*#()[]"))
-	return !hasLetter(l) || boilerplateRE.MatchString(l) || isPrompt(l) || isDateline(l)
+	return !hasLetter(l) || boilerplateRE().MatchString(l) || isPrompt(l) || isDateline(l)
 }
 
 var (
