@@ -82,6 +82,7 @@ type builder struct {
 	raw   bytes.Buffer
 	out   []byte
 	parts [2]qpCache // text, HTML
+	from  senders
 }
 
 // build returns m as WriteMessage writes it; the bytes are the builder's
@@ -118,7 +119,7 @@ func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) 
 			parts[i].word = b.word + string(rune('t'+i))
 		}
 	}
-	msg, err := newMsg(m, &o, parts[0].word, parts[1].word)
+	msg, err := newMsg(m, &o, &b.from, parts[0].word, parts[1].word)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func (b *builder) slow(m *digest.Message, o *buildOptions, stuffed bool) ([]byte
 
 // buildSlow has go-mail write the message, bodies and all.
 func (b *builder) buildSlow(m *digest.Message, o *buildOptions) ([]byte, error) {
-	msg, err := newMsg(m, o, m.Text, m.HTML)
+	msg, err := newMsg(m, o, &b.from, m.Text, m.HTML)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func (b *builder) buildSlow(m *digest.Message, o *buildOptions) ([]byte, error) 
 
 // newMsg fills a go-mail Msg from m, with text and html as the bodies of
 // the parts m.Text and m.HTML have.
-func newMsg(m *digest.Message, o *buildOptions, text, html string) (*gomail.Msg, error) {
+func newMsg(m *digest.Message, o *buildOptions, sender *senders, text, html string) (*gomail.Msg, error) {
 	if m.To == "" {
 		return nil, ErrNoRecipient
 	}
@@ -203,11 +204,11 @@ func newMsg(m *digest.Message, o *buildOptions, text, html string) (*gomail.Msg,
 	}
 	msg := gomail.NewMsg(msgOpts...)
 
-	from, err := mail.ParseAddress(oneLine(m.From))
+	from, err := sender.parse(m.From)
 	if err != nil {
-		return nil, fmt.Errorf("from %q: %w", oneLine(m.From), err)
+		return nil, err
 	}
-	msg.FromMailAddress(from)
+	msg.FromMailAddress(&mail.Address{Name: from.Name, Address: from.Address})
 	to, err := mail.ParseAddress(oneLine(m.To))
 	if err != nil {
 		return nil, fmt.Errorf("to %q: %w", oneLine(m.To), err)
@@ -259,13 +260,31 @@ func stringWriter(s string) func(io.Writer) (int64, error) {
 	}
 }
 
-// envelopeFrom returns the bare address of m.From for MAIL FROM.
-func envelopeFrom(m *digest.Message) (string, error) {
-	a, err := mail.ParseAddress(oneLine(m.From))
-	if err != nil {
-		return "", fmt.Errorf("from %q: %w", oneLine(m.From), err)
+// A senders parses From header values, remembering the last: every
+// message of a run has the same sender, and parsing it for each cost more
+// than building its headers.
+type senders struct {
+	raw  string
+	addr mail.Address
+	err  error
+	ok   bool
+}
+
+// parse returns from parsed as a mail address; the result must not be
+// changed.
+func (s *senders) parse(from string) (*mail.Address, error) {
+	if !s.ok || from != s.raw {
+		a, err := mail.ParseAddress(oneLine(from))
+		if err != nil {
+			err = fmt.Errorf("from %q: %w", oneLine(from), err)
+			a = &mail.Address{}
+		}
+		*s = senders{raw: from, addr: *a, err: err, ok: true}
 	}
-	return a.Address, nil
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &s.addr, nil
 }
 
 // listUnsubscribe formats the List-Unsubscribe value: each URI in angle

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/mail"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -212,7 +211,7 @@ var _ digest.Announcer = (*smtpConn)(nil)
 // message left to write: one round trip a message instead of two.
 func (c *smtpConn) Announce(from, to string) {
 	c.announced = nil
-	a, err := mail.ParseAddress(oneLine(from))
+	a, err := c.builder.from.parse(from)
 	if err != nil || strings.ContainsAny(to, "\r\n") {
 		return
 	}
@@ -403,10 +402,11 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 // build returns m as DATA carries it, signed if configured: dot-stuffed,
 // with the final dot. The bytes are the Conn's until the next call.
 func (c *smtpConn) build(m *digest.Message) (wire []byte, from string, err error) {
-	from, err = envelopeFrom(m)
+	sender, err := c.builder.from.parse(m.From)
 	if err != nil {
 		return nil, "", err
 	}
+	from = sender.Address
 	if c.dkim == nil {
 		wire, err := c.builder.buildStuffed(m)
 		return wire, from, err
