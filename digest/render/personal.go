@@ -69,7 +69,7 @@ func analyzePersonal(t *htmltemplate.Template) *personalUse {
 		}
 		return nil
 	}
-	a := &analysis{lookup: lookup, seen: map[string]bool{}}
+	a := &analysis{lookup: lookup, seen: map[string]bool{}, dollar: ref{kind: refRoot}}
 	a.walk(t.Tree.Root, ref{kind: refRoot})
 	if a.bad {
 		return nil
@@ -103,7 +103,7 @@ func textPersonal(t *template.Template) bool {
 		}
 		return nil
 	}
-	a := &analysis{lookup: lookup, seen: map[string]bool{}, text: true}
+	a := &analysis{lookup: lookup, seen: map[string]bool{}, text: true, dollar: ref{kind: refRoot}}
 	a.walk(t.Tree.Root, ref{kind: refRoot})
 	return !a.bad
 }
@@ -145,6 +145,9 @@ type analysis struct {
 	seen   map[string]bool
 	chains [numLeaves]string
 	bad    bool
+	// dollar is what $ refers to: the data, or in a template called by
+	// {{template}} the value it was called with.
+	dollar ref
 }
 
 // apply follows field names from base.
@@ -192,7 +195,7 @@ func (a *analysis) resolve(n parse.Node, dot ref) (ref, bool) {
 		return apply(dot, n.Ident), true
 	case *parse.VariableNode:
 		if n.Ident[0] == "$" {
-			return apply(ref{kind: refRoot}, n.Ident[1:]), true
+			return apply(a.dollar, n.Ident[1:]), true
 		}
 		// Variables are never declared from personal values (see walk).
 		return ref{}, true
@@ -274,6 +277,12 @@ func (a *analysis) walk(n parse.Node, dot ref) {
 				return
 			}
 		}
+		if callee.kind == refAttrs {
+			// Its {{.NAME}} would be an attribute missing from the
+			// shape's key (see attrNames).
+			a.bad = true
+			return
+		}
 		key := n.Name + "\x00" + string(rune('0'+callee.kind)) + string(rune('0'+callee.leaf))
 		if a.seen[key] {
 			return
@@ -284,7 +293,11 @@ func (a *analysis) walk(n parse.Node, dot ref) {
 			a.bad = true
 			return
 		}
+		// In the called template $ is callee, not the data.
+		outer := a.dollar
+		a.dollar = callee
 		a.walk(tree.Root, callee)
+		a.dollar = outer
 	case *parse.TextNode, *parse.CommentNode, *parse.BreakNode, *parse.ContinueNode:
 	default:
 		a.bad = true

@@ -172,11 +172,16 @@ func New(opts Options) (*Renderer, error) {
 		return nil, r.inputError(err)
 	}
 	r.textFast = textPersonal(r.text)
+	// The text part is cached per shape too (r.textFast): the attributes
+	// it names belong in the key as much as the HTML's do.
 	var trees []*parse.Tree
 	for _, t := range r.subject.Templates() {
 		trees = append(trees, t.Tree)
 	}
 	for _, t := range r.html.Templates() {
+		trees = append(trees, t.Tree)
+	}
+	for _, t := range r.text.Templates() {
 		trees = append(trees, t.Tree)
 	}
 	r.attrs = attrNames(trees...)
