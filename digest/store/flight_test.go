@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -59,9 +60,7 @@ func TestRecoverFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The process dies here: no Close. A torn last entry is left behind.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString("R\t2026-11-29\tsmtp\tflying@exa")
-	f.Close()
+	tear(t, path, "R\t2026-11-29\tsmtp\tflying@exa")
 
 	rec, err := s.RecoverFlight(ctx, path)
 	if err != nil {
@@ -151,7 +150,10 @@ func TestFlightSegmentsStaySmall(t *testing.T) {
 	row := func(i int, st digest.DeliveryStatus) digest.Delivery {
 		return digest.Delivery{Edition: "e", Channel: "smtp", Email: fmt.Sprintf("r%05d@example.com", i), Status: st, Updated: now}
 	}
-	// A long run: 6,000 deliveries claimed, tried and recorded.
+	defer func(n int) { flightSegment = n }(flightSegment)
+	flightSegment = 256 << 10
+	// A long run: 6,000 deliveries claimed (more than a segment holds),
+	// tried and recorded.
 	var claims, results []digest.Delivery
 	for i := range 6000 {
 		claims = append(claims, row(i, digest.Sending))
@@ -180,6 +182,8 @@ func TestFlightSegmentsStaySmall(t *testing.T) {
 	fl.Attempting(tail[0])
 	fl.Finished(row(9000, digest.Sent))
 	fl.Attempting(tail[1])
+	segs, _ = flightSegments(path)
+	tear(t, segmentPath(path, segs[len(segs)-1]), "A\te\tsmtp\tr09002@exam")
 
 	rec, err := s.RecoverFlight(ctx, path)
 	if err != nil {
@@ -190,5 +194,27 @@ func TestFlightSegmentsStaySmall(t *testing.T) {
 	}
 	if segs, _ := flightSegments(path); len(segs) != 0 {
 		t.Errorf("segments left after recovery: %v", segs)
+	}
+}
+
+// tear writes the start of an entry where the log's entries end, as a
+// process killed in the middle of one leaves it.
+func tear(t *testing.T, path, partial string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := len(data)
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		end = i // a mapped segment: zeros after the entries
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte(partial), int64(end)); err != nil {
+		t.Fatal(err)
 	}
 }
