@@ -3,8 +3,6 @@ package render
 import (
 	"fmt"
 	"html"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"text/template/parse"
@@ -100,7 +98,9 @@ func (h holes) fill(vals *[numLeaves]string) string {
 // with the values escaped as html/template escapes them, it equals that
 // document: a template that compares those values, say, is inlined message
 // by message instead, never wrongly.
-func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err error) {
+//
+// key is the message's shapeKey.
+func (r *Renderer) renderHTML(d Data, key []byte) (html, text string, err error) {
 	vals := [numLeaves]string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL, d.Subject}
 	var toks [numLeaves]string
 	for i, v := range vals {
@@ -108,10 +108,10 @@ func (r *Renderer) renderHTML(ev *editionView, d Data) (html, text string, err e
 			return r.renderSlow(d)
 		}
 		if v != "" {
-			toks[i] = r.token + string(rune('a'+i)) + "q"
+			toks[i] = r.toks[i]
 		}
 	}
-	sh, err := r.shape(ev, d, toks)
+	sh, err := r.shape(d, toks, append(key, present(d.Subject)))
 	if err != nil {
 		// The placeholders may fail where the values do not (slice
 		// .Subscriber.Name 0 30, say): the message decides.
@@ -182,25 +182,11 @@ func (r *Renderer) renderSlow(d Data) (html, text string, err error) {
 	return html, text, err
 }
 
-// shape returns the cached shape of d's message, keyed by everything in d
-// that placeholders do not stand for. Of the subscriber's attributes only
-// those the templates name are part of the key: a list where each subscriber
-// has a company of their own would otherwise get a shape, and an inlining,
-// per message. The key only decides what is cached; renderHTML checks every
-// message against its shape, so a template that shows attributes without
-// naming them (range .Subscriber.Attrs) is still right, only slow.
-func (r *Renderer) shape(ev *editionView, d Data, toks [numLeaves]string) (*shape, error) {
-	var key strings.Builder
-	sub := d.Subscriber
-	fmt.Fprintf(&key, "%d\x00%q\x00%q\x00%q\x00%q\x00%q\x00", ev.seq, toks, sub.Status, sub.Cadence, sub.Timezone, sub.Topics)
-	for _, k := range slices.Sorted(maps.Keys(sub.Attrs)) {
-		if r.attrs[k] {
-			fmt.Fprintf(&key, "%q=%q\x00", k, sub.Attrs[k])
-		}
-	}
-	k := key.String()
+// shape returns the cached shape of d's message, by key: its shapeKey and
+// whether the subject is empty (see shapeKey).
+func (r *Renderer) shape(d Data, toks [numLeaves]string, key []byte) (*shape, error) {
 	r.mu.Lock()
-	sh, ok := r.shapes[k]
+	sh, ok := r.shapes[string(key)]
 	r.mu.Unlock()
 	if ok {
 		return sh, nil
@@ -221,6 +207,7 @@ func (r *Renderer) shape(ev *editionView, d Data, toks [numLeaves]string) (*shap
 		}
 		sh.text = cut(text, r.token)
 	}
+	k := string(key)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if old, ok := r.shapes[k]; ok {

@@ -28,9 +28,11 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,22 +90,31 @@ type Renderer struct {
 	files   map[string]string // template name → file name as the user sees it
 	policy  *bluemonday.Policy
 	md      goldmark.Markdown
-	token   string          // a random word, the stem of placeholder values
-	attrs   map[string]bool // subscriber attributes the templates name
+	token   string            // a random word, the stem of placeholder values
+	toks    [numLeaves]string // the placeholders: token, the leaf's letter, "q"
+	attrs   map[string]bool   // subscriber attributes the templates name
+	// attrList is attrs sorted, for shape keys.
+	attrList []string
 	// personal is how the HTML template uses the personal values, or nil
 	// if each message must run it (see renderHTML).
 	personal *personalUse
 	// textFast is set when the text template only prints or tests the
 	// personal values: a message's text is then its shape's, values put in.
 	textFast bool
+	// subjectFast is set when the subject template only prints or tests
+	// the personal values: a message's subject is then its shape's,
+	// values put in (see cachedSubject).
+	subjectFast bool
 
-	inlines atomic.Int64 // CSS inlinings done, for tests
+	inlines     atomic.Int64 // CSS inlinings done, for tests
+	subjectRuns atomic.Int64 // subject template runs, for tests
 
 	mu       sync.Mutex
 	seq      int // numbers editionViews
 	editions map[string]*editionView
 	byPtr    map[*digest.Edition]seenEdition
 	shapes   map[string]*shape // see renderHTML
+	subjects map[string]*subjectShape
 }
 
 var _ digest.Renderer = (*Renderer)(nil)
@@ -144,6 +155,10 @@ func New(opts Options) (*Renderer, error) {
 		editions: map[string]*editionView{},
 		byPtr:    map[*digest.Edition]seenEdition{},
 		shapes:   map[string]*shape{},
+		subjects: map[string]*subjectShape{},
+	}
+	for i := range r.toks {
+		r.toks[i] = r.token + string(rune('a'+i)) + "q"
 	}
 	src := map[string]string{}
 	for _, name := range templates.Names() {
@@ -185,6 +200,8 @@ func New(opts Options) (*Renderer, error) {
 		trees = append(trees, t.Tree)
 	}
 	r.attrs = attrNames(trees...)
+	r.attrList = slices.Sorted(maps.Keys(r.attrs))
+	r.subjectFast = textPersonal(r.subject)
 	return r, nil
 }
 
@@ -317,10 +334,12 @@ func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Con
 		return digest.Content{}, err
 	}
 	d := r.data(ev, sub)
-	if d.Subject, err = r.renderSubject(ev, d); err != nil {
+	var buf [256]byte
+	key := r.shapeKey(buf[:0], ev, d)
+	if d.Subject, err = r.cachedSubject(ev, d, key); err != nil {
 		return digest.Content{}, err
 	}
-	html, text, err := r.renderHTML(ev, d)
+	html, text, err := r.renderHTML(d, key)
 	if err != nil {
 		return digest.Content{}, err
 	}
@@ -350,11 +369,121 @@ func (r *Renderer) renderSubject(ev *editionView, d Data) (string, error) {
 	if ev.note.subject != "" {
 		return ev.note.subject, nil
 	}
+	r.subjectRuns.Add(1)
 	s, err := r.exec(r.subject, d)
 	if err != nil {
 		return "", err
 	}
 	return oneLine(s), nil
+}
+
+// A subjectShape is the subject template's output for the messages of one
+// shape key, with placeholders for the address, name and unsubscribe link.
+type subjectShape struct {
+	out  holes
+	line string // the subject, when out has no placeholders
+}
+
+// cachedSubject renders the subject line as renderSubject does, but when
+// the subject template only prints the address, name and unsubscribe link
+// or tests them for emptiness (r.subjectFast), the template runs once per
+// shape key (see shapeKey), with placeholders for the values that are not
+// empty, and a message's subject is that output with its own values put
+// in, then put on one line. The subject is no placeholder of its own:
+// .Subject is empty in the subject template, in the shape as in the
+// message. Should the placeholders fail to render, the message's own run
+// decides.
+func (r *Renderer) cachedSubject(ev *editionView, d Data, key []byte) (string, error) {
+	if ev.note.subject != "" || !r.subjectFast {
+		return r.renderSubject(ev, d)
+	}
+	r.mu.Lock()
+	ss, ok := r.subjects[string(key)]
+	r.mu.Unlock()
+	if !ok {
+		td := d
+		for i, v := range []*string{&td.Subscriber.Email, &td.Subscriber.Name, &td.UnsubscribeURL} {
+			if *v != "" {
+				*v = r.toks[i]
+			}
+		}
+		td.Subject = ""
+		r.subjectRuns.Add(1)
+		out, err := r.exec(r.subject, td)
+		if err != nil {
+			return r.renderSubject(ev, d)
+		}
+		ss = &subjectShape{out: cut(out, r.token)}
+		if len(ss.out.leaves) == 0 {
+			ss.line = oneLine(out)
+		}
+		r.mu.Lock()
+		if old, ok := r.subjects[string(key)]; ok {
+			ss = old // another goroutine was first
+		} else {
+			if len(r.subjects) >= maxCached {
+				clear(r.subjects)
+			}
+			r.subjects[string(key)] = ss
+		}
+		r.mu.Unlock()
+	}
+	if len(ss.out.leaves) == 0 {
+		return ss.line, nil
+	}
+	vals := [numLeaves]string{leafEmail: d.Subscriber.Email, leafName: d.Subscriber.Name, leafUnsubscribe: d.UnsubscribeURL}
+	return oneLine(ss.out.fill(&vals)), nil
+}
+
+// shapeKey appends to b what a message's shapes are cached by: everything
+// in d that placeholders do not stand for, and which of the address, name
+// and unsubscribe link are empty (an empty value stays empty in a shape, so
+// that {{if}} and {{with}} take the branch the value would). The HTML and
+// text shapes add whether the subject is empty. Each string goes in after
+// its length, so no two keys read alike.
+//
+// Of the subscriber's attributes only those the templates name are part of
+// the key: a list where each subscriber has a company of their own would
+// otherwise get a shape, and an inlining, per message. The key only decides
+// what is cached; renderHTML checks every message against its shape, so an
+// HTML template that shows attributes without naming them (range
+// .Subscriber.Attrs) is still right, only slow, and the analysis of the
+// text and subject templates turns such a use down.
+func (r *Renderer) shapeKey(b []byte, ev *editionView, d Data) []byte {
+	sub := d.Subscriber
+	b = strconv.AppendInt(b, int64(ev.seq), 10)
+	b = append(b, ':', present(sub.Email), present(sub.Name), present(d.UnsubscribeURL))
+	b = appendString(b, sub.Status)
+	b = appendString(b, sub.Cadence)
+	b = appendString(b, sub.Timezone)
+	b = strconv.AppendInt(b, int64(len(sub.Topics)), 10)
+	b = append(b, '#')
+	for _, t := range sub.Topics {
+		b = appendString(b, t)
+	}
+	for _, k := range r.attrList {
+		if v, ok := sub.Attrs[k]; ok {
+			b = appendString(b, v)
+		} else {
+			b = append(b, '-')
+		}
+	}
+	return b
+}
+
+// present is '1' for a value that is not empty, else '0'.
+func present(s string) byte {
+	if s == "" {
+		return '0'
+	}
+	return '1'
+}
+
+// appendString appends s after its length and a colon.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
 }
 
 // data returns the templates' data for one subscriber.

@@ -619,7 +619,24 @@ func TestGroupBy(t *testing.T) {
 }
 
 func BenchmarkRender(b *testing.B) {
-	r := newTestRenderer(b, "")
+	benchmarkRender(b, "")
+}
+
+// BenchmarkRenderPersonalSubject is BenchmarkRender with a subject line
+// that greets each subscriber by name.
+func BenchmarkRenderPersonalSubject(b *testing.B) {
+	dir := b.TempDir()
+	subject := `{{ with .Subscriber.Name }}{{ . }}, today{{ else }}Today{{ end }} in {{ .Name }}: {{ with .Items }}{{ (index . 0).Title }}{{ end }}`
+	if err := os.WriteFile(filepath.Join(dir, templates.Subject), []byte(subject), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	benchmarkRender(b, dir)
+}
+
+// benchmarkRender renders a 20-item edition for a thousand subscribers in
+// turn, with the templates in dir.
+func benchmarkRender(b *testing.B, dir string) {
+	r := newTestRenderer(b, dir)
 	ed := testEdition(20)
 	subs := make([]digest.Subscriber, 1000)
 	for i := range subs {

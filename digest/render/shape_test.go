@@ -1,9 +1,13 @@
 package render
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,5 +167,177 @@ func TestShapesSeeEveryPersonalUse(t *testing.T) {
 			}
 			checkShapes(t, r, testEdition(3), shapeSubscribers)
 		})
+	}
+}
+
+// TestSubjectShapes checks that a subject from the cache is, byte for byte,
+// the subject template's own output for that message on one line, and that
+// the HTML and text parts see it as they would see that output: empty or
+// not, whatever the subscriber's values.
+func TestSubjectShapes(t *testing.T) {
+	// html shows the subject and branches on it being empty.
+	const html = `<!DOCTYPE html><html><head><title>{{ .Subject }}</title><style>p { color: red; }</style></head><body>
+{{ if .Subject }}<h1>{{ .Subject }}</h1>{{ else }}<h1>No subject</h1>{{ end }}
+<p>{{ .Subscriber.Name }} {{ .Subscriber.Email }}</p>{{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`
+	const text = `{{ with .Subject }}Subject: {{ . }}{{ else }}No subject{{ end }}
+{{ .Subscriber.Name }} {{ .UnsubscribeURL }}`
+	tests := []struct {
+		name     string
+		subject  string
+		fast     bool // the subject is filled in from a shape
+		personal bool // the subject differs from one subscriber to another
+	}{
+		{name: "default", fast: true},
+		{name: "name", subject: `Hi {{ .Subscriber.Name }}, {{ .Date }}`, fast: true, personal: true},
+		{name: "name alone", subject: `{{ .Subscriber.Name }}`, fast: true, personal: true},
+		{name: "if name", subject: `{{ if .Subscriber.Name }}{{ .Subscriber.Name }}, your{{ else }}Your{{ end }} digest for {{ .Subscriber.Email }}`, fast: true, personal: true},
+		{name: "with name, unsubscribe link", subject: `{{ with .Subscriber.Name }}Dear {{ . }} {{ end }}{{ .UnsubscribeURL }}`, fast: true, personal: true},
+		{name: "attribute", subject: `{{ .Subscriber.Attrs.company }} news for {{ .Subscriber.Name }}`, fast: true, personal: true},
+		{name: "attribute under with", subject: `{{ with .Subscriber }}{{ .Name }} at {{ .Attrs.company }}{{ end }}`, fast: true, personal: true},
+		{name: "if attribute", subject: `{{ if .Subscriber.Attrs.company }}{{ .Subscriber.Attrs.company }}{{ else }}Nobody{{ end }}`, fast: true, personal: true},
+		{name: "called template", subject: `{{ define "who" }}{{ .Name }} <{{ .Email }}>{{ end }}{{ template "who" .Subscriber }}: {{ .Name }}`, fast: true, personal: true},
+		{name: "subject in the subject", subject: `[{{ .Subject }}]{{ if .Subject }}never{{ end }} {{ .Subscriber.Name }}`, fast: true, personal: true},
+		{name: "white space to fold", subject: "  {{ .Subscriber.Name }}  \n\t{{ .Name }}\u00a0 {{ .Subscriber.Email }}  ", fast: true, personal: true},
+		{name: "printf", subject: `{{ printf "%s!" .Subscriber.Name }}`, personal: true},
+		{name: "len", subject: `{{ len .Subscriber.Name }} letters`, personal: true},
+		{name: "compared", subject: `{{ if eq .Subscriber.Name "Dana" }}Hello Dana{{ else }}Hello {{ .Subscriber.Name }}{{ end }}`, personal: true},
+		{name: "piped", subject: `{{ .Subscriber.Name | upper }} {{ .Subscriber.Email | printf "%q" }}`, personal: true},
+		{name: "in a variable", subject: `{{ $n := .Subscriber.Name }}{{ $n }}{{ $n }}`, personal: true},
+		{name: "$ in a called template", subject: `{{ define "who" }}{{ lower $.Name }}{{ end }}{{ template "who" .Subscriber }}`, personal: true},
+		{name: "range over attributes", subject: `{{ range $k, $v := .Subscriber.Attrs }}{{ $k }}={{ $v }}{{ end }}`, personal: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := shapeRenderer(t, tt.subject, html, text)
+			if r.subjectFast != tt.fast {
+				t.Errorf("subject fast path = %v, want %v", r.subjectFast, tt.fast)
+			}
+			ed := testEdition(3)
+			subjects := checkShapes(t, r, ed, shapeSubscribers)
+			// Not a vacuous comparison: the subjects do differ.
+			if got := len(subjects) > 1; got != tt.personal {
+				t.Errorf("%d distinct subjects, want personal %v: %v", len(subjects), tt.personal, subjects)
+			}
+			// The fast path runs the template per shape, not per message.
+			runs := r.subjectRuns.Load()
+			for _, sub := range shapeSubscribers {
+				if _, err := r.Render(ed, sub); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := int64(len(shapeSubscribers))
+			if tt.fast {
+				want = 0
+			}
+			if got := r.subjectRuns.Load() - runs; got != want {
+				t.Errorf("%d subject template runs for %d more messages, want %d", got, len(shapeSubscribers), want)
+			}
+		})
+	}
+}
+
+// TestSubjectShapesNote checks that a subject from the note's front matter
+// still wins over the subject template's.
+func TestSubjectShapesNote(t *testing.T) {
+	r := shapeRenderer(t, `Hi {{ .Subscriber.Name }}`, "", "")
+	ed := testEdition(2)
+	ed.Note = "---\nsubject: \"Our 100th issue\"\n---\nThanks!"
+	for _, sub := range shapeSubscribers[:3] {
+		c, err := r.Render(ed, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "Our 100th issue" {
+			t.Errorf("%q: subject = %q, want the note's", sub.Name, c.Subject)
+		}
+	}
+	checkShapes(t, r, ed, shapeSubscribers)
+}
+
+// TestSubjectShapeErrors checks that a subject template that fails for a
+// message fails as the plain rendering does, from the cache or not.
+func TestSubjectShapeErrors(t *testing.T) {
+	r := shapeRenderer(t, `{{ .Subscriber.Name }} at {{ .Subscriber.Attrs.company }}`, "", "")
+	if !r.subjectFast {
+		t.Fatal("subject fast path off")
+	}
+	ed := testEdition(2)
+	for range 2 {
+		if _, err := r.Render(ed, shapeSubscribers[0]); err != nil {
+			t.Fatal(err)
+		}
+		_, err := r.Render(ed, digest.Subscriber{Email: "a@example.org", Name: "A"})
+		var ie *digest.InputError
+		if !errors.As(err, &ie) || !strings.Contains(ie.Err.Error(), `map has no entry for key "company"`) || ie.Line != 1 {
+			t.Errorf("error = %v, want a *digest.InputError at line 1 about the missing company", err)
+		}
+	}
+}
+
+// TestOneLine checks that oneLine's shortcut for values on one line
+// already gives what folding them would.
+func TestOneLine(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "a", "a b", "a  b", " a", "a ", "a\tb", "a\nb", "a\r\nb", "a\vb", "a\fb",
+		"a\u0085b", "a\u00a0b", "a\u2003b", "a\u3000b", "ünï cødé", "日本 語", "a\xffb", "\xff", "a\x00b",
+		"The Digest — 29 November 2026: Story number 1", "x \u00a0",
+	} {
+		want := strings.Join(strings.Fields(s), " ")
+		if got := oneLine(s); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
+		}
+		if got := isOneLine(s); got != (s == want) {
+			t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
+		}
+	}
+}
+
+// FuzzOneLine compares oneLine with strings.Fields joined by spaces.
+func FuzzOneLine(f *testing.F) {
+	f.Add("a b")
+	f.Add(" a\u00a0b\t")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.Join(strings.Fields(s), " ")
+		if got := oneLine(s); got != want {
+			t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
+		}
+		if got := isOneLine(s); got != (s == want) {
+			t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
+		}
+	})
+}
+
+// TestSubjectShapesConcurrent renders personal subjects from many
+// goroutines at once, the caches cold, each message checked against its
+// plain rendering.
+func TestSubjectShapesConcurrent(t *testing.T) {
+	r := shapeRenderer(t, `{{ with .Subscriber.Name }}{{ . }}, your{{ else }}Your{{ end }} digest ({{ .Subscriber.Email }})`, "", "")
+	ed := testEdition(3)
+	want := map[int]digest.Content{}
+	for i, sub := range shapeSubscribers {
+		want[i] = plainRender(t, r, ed, sub)
+	}
+	r = shapeRenderer(t, `{{ with .Subscriber.Name }}{{ . }}, your{{ else }}Your{{ end }} digest ({{ .Subscriber.Email }})`, "", "")
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(shapeSubscribers))
+	for g := range 8 {
+		wg.Go(func() {
+			for j := range shapeSubscribers {
+				i := (g + j) % len(shapeSubscribers)
+				c, err := r.Render(ed, shapeSubscribers[i])
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if c != want[i] {
+					errs <- fmt.Sprintf("%q: got subject %q, want %q (or another part differs)", shapeSubscribers[i].Name, c.Subject, want[i].Subject)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
