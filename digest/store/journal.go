@@ -10,28 +10,32 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-// recordChunks are the row counts of the prepared journal UPSERTs, largest
+// recordChunks are the row counts of the prepared journal writes, largest
 // first: Record writes a batch in as few statements as these sizes allow,
-// since each statement execution costs far more than each row.
+// since each statement execution costs far more than each row. Larger
+// statements are slower, not faster: a statement of 256 rows outgrows its
+// in-memory statement journal, which SQLite then spills to a temporary
+// file.
 var recordChunks = [...]int{64, 8, 1}
 
-// recordSQL returns the journal UPSERT of n rows.
+// recordSQL returns the journal write of n rows. It is INSERT OR REPLACE
+// rather than an UPSERT (ON CONFLICT DO UPDATE): both leave the same row,
+// all of whose columns are given, but for a row that exists the UPSERT
+// seeks it twice, evaluates the CHECK constraints twice and builds the
+// record twice, where REPLACE deletes the row where its seek found it and
+// inserts the new one, which costs about a sixth less CPU per row. REPLACE
+// deletes every row that conflicts with the new one on any uniqueness
+// constraint: the primary key is the journal's only one, and neither a
+// trigger nor a foreign key involves the table.
 func recordSQL(n int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO journal (edition, channel, email, status, message_id, reply, attempts, updated, run) VALUES ")
+	b.WriteString("INSERT OR REPLACE INTO journal (edition, channel, email, status, message_id, reply, attempts, updated, run) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 	}
-	b.WriteString(` ON CONFLICT (edition, channel, email) DO UPDATE SET
-	status = excluded.status,
-	message_id = excluded.message_id,
-	reply = excluded.reply,
-	attempts = excluded.attempts,
-	updated = excluded.updated,
-	run = excluded.run`)
 	return b.String()
 }
 
