@@ -266,3 +266,97 @@ func TestRecordReplaces(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordSharedColumns checks Record's statements that bind edition,
+// channel, run, status and updated once for all their rows: a batch in
+// which one row differs from the others in one of these columns, in each
+// statement size, reads back exactly.
+func TestRecordSharedColumns(t *testing.T) {
+	later := day.Add(time.Minute)
+	tests := []struct {
+		name   string
+		change func(*digest.Delivery)
+	}{
+		{"none", func(*digest.Delivery) {}},
+		{"edition", func(d *digest.Delivery) { d.Edition = "e2" }},
+		{"channel", func(d *digest.Delivery) { d.Channel = "outbox" }},
+		{"run", func(d *digest.Delivery) { d.Run = "run2" }},
+		{"status", func(d *digest.Delivery) { d.Status = digest.Failed }},
+		{"updated", func(d *digest.Delivery) { d.Updated = later }},
+		{"updated zone only", func(d *digest.Delivery) { d.Updated = day.In(time.FixedZone("UTC+5", 5*3600)) }},
+	}
+	for _, tt := range tests {
+		for _, at := range []int{1, 40, 63, 64 + 7, 64 + 8} {
+			t.Run(fmt.Sprintf("%s at %d", tt.name, at), func(t *testing.T) {
+				s, _ := openTemp(t)
+				ctx := t.Context()
+				// 73 rows: a statement of 64, one of 8, one of 1.
+				var batch []digest.Delivery
+				for i := range 73 {
+					d := delivery("e1", fmt.Sprintf("u%d@example.com", i), digest.Sending)
+					d.Run = "run1"
+					if i == at {
+						tt.change(&d)
+					}
+					batch = append(batch, d)
+				}
+				// Every other row exists already, with other values.
+				var old []digest.Delivery
+				for i := 0; i < len(batch); i += 2 {
+					d := batch[i]
+					d.Status, d.MessageID, d.Reply, d.Attempts = digest.Deferred, "old", "451 later", 2
+					d.Updated, d.Run = day.Add(-time.Hour), "run0"
+					old = append(old, d)
+				}
+				if err := s.Record(ctx, old); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Record(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+				checkRecorded(t, s, batch)
+			})
+		}
+	}
+}
+
+// checkRecorded checks that the journal holds exactly these rows, the last
+// copy of each, for their editions and channels.
+func checkRecorded(t *testing.T, s *Store, rows []digest.Delivery) {
+	t.Helper()
+	type key struct{ edition, channel string }
+	want := map[key]map[string]digest.Delivery{}
+	for _, d := range rows {
+		k := key{d.Edition, d.Channel}
+		if want[k] == nil {
+			want[k] = map[string]digest.Delivery{}
+		}
+		d.Email = strings.ToLower(d.Email)
+		d.Updated = d.Updated.UTC()
+		want[k][d.Email] = d
+	}
+	for k, rows := range want {
+		var emails []string
+		for e := range rows {
+			emails = append(emails, e)
+		}
+		got, err := s.Deliveries(t.Context(), k.edition, k.channel, emails)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rows, got); diff != "" {
+			t.Errorf("journal of %s %s (-want +got):\n%s", k.edition, k.channel, diff)
+		}
+		counts, err := s.Counts(t.Context(), k.edition, k.channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range counts {
+			n += c
+		}
+		if n != len(rows) {
+			t.Errorf("journal of %s %s has %d rows, want %d", k.edition, k.channel, n, len(rows))
+		}
+	}
+}

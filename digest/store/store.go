@@ -56,7 +56,9 @@ type Store struct {
 	w    *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
 	r    *sql.DB // query_only connections
 
-	record [len(recordChunks)]*sql.Stmt // the journal UPSERTs, prepared on w
+	// record holds the journal writes prepared on w, by number of shared
+	// columns (recordShares) and of rows (recordChunks).
+	record [len(recordShares)][len(recordChunks)]*sql.Stmt
 }
 
 // Open opens the state file at path, creating it and its directory if
@@ -95,10 +97,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open state %s: %w", abs, err)
 	}
-	for i, n := range recordChunks {
-		if s.record[i], err = s.w.PrepareContext(ctx, recordSQL(n)); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open state %s: prepare: %w", abs, err)
+	for j, shared := range recordShares {
+		for i, n := range recordChunks {
+			if s.record[j][i], err = s.w.PrepareContext(ctx, recordSQL(n, shared)); err != nil {
+				s.Close()
+				return nil, fmt.Errorf("open state %s: prepare: %w", abs, err)
+			}
 		}
 	}
 	return s, nil
@@ -186,9 +190,11 @@ func (s *Store) Path() string { return s.path }
 // the Store before closing it.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range s.record {
-		if st != nil {
-			errs = append(errs, st.Close())
+	for _, sts := range s.record {
+		for _, st := range sts {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
 		}
 	}
 	if s.r != nil {
