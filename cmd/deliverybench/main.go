@@ -267,6 +267,7 @@ func runDigest(ctx context.Context, o options, i int, bin, root, work, list stri
 		"DIGEST_FROM=The Digest <digest@example.org>",
 		"DIGEST_QUIET=true",
 	)
+	env = append(env, listEnv...)
 	if o.perConn > 0 {
 		env = append(env, "DIGEST_SMTP_MAX_PER_CONN="+strconv.Itoa(o.perConn))
 	}
@@ -298,6 +299,13 @@ func runDigest(ctx context.Context, o options, i int, bin, root, work, list stri
 		m.p50, m.p99 = r.SendTimes.P50, r.SendTimes.P99
 	}
 	return m, nil
+}
+
+// listEnv configures the list as one in production is: every message has
+// its own one-click unsubscribe link, in the body and the headers.
+var listEnv = []string{
+	"DIGEST_BASE_URL=https://news.example.org",
+	"DIGEST_SECRET=deliverybench-secret",
 }
 
 // runSource sends n messages of size bytes over conns connections, each
@@ -353,6 +361,7 @@ func messageSize(ctx context.Context, bin, root, work string) (int, error) {
 		"DIGEST_FROM=The Digest <digest@example.org>",
 		"DIGEST_QUIET=true",
 	)
+	cmd.Env = append(cmd.Env, listEnv...)
 	if err := cmd.Run(); err != nil {
 		return 0, fmt.Errorf("digest run to the outbox: %w", err)
 	}
