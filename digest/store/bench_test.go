@@ -3,15 +3,20 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/google/go-cmp/cmp"
+	"modernc.org/sqlite"
 )
 
 // BenchmarkRecord measures the delivery loop's hot path: one durable
@@ -358,5 +363,65 @@ func checkRecorded(t *testing.T, s *Store, rows []digest.Delivery) {
 		if n != len(rows) {
 			t.Errorf("journal of %s %s has %d rows, want %d", k.edition, k.channel, n, len(rows))
 		}
+	}
+}
+
+// cancelHook is what the SQL function test_cancel() calls, if set.
+var (
+	cancelHook     atomic.Pointer[context.CancelFunc]
+	registerCancel sync.Once
+)
+
+// TestRecordCanceledMidway cancels Record's context from a trigger while
+// one of its statements runs, after others have replaced existing rows,
+// and checks that Record fails and leaves the journal as it was.
+func TestRecordCanceledMidway(t *testing.T) {
+	registerCancel.Do(func() {
+		sqlite.MustRegisterScalarFunction("test_cancel", 0, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+			if cancel := cancelHook.Load(); cancel != nil {
+				(*cancel)()
+			}
+			return nil, nil
+		})
+	})
+	// 100 rows: statements of 64, 8, 8, 8, 8, 1, 1, 1, 1.
+	for _, at := range []int{10, 70, 99} {
+		t.Run(fmt.Sprintf("at %d", at), func(t *testing.T) {
+			s, _ := openTemp(t) // after registering test_cancel
+			var claims, results []digest.Delivery
+			for i := range 100 {
+				d := delivery("e1", fmt.Sprintf("u%d@example.com", i), digest.Sending)
+				d.Run = "run1"
+				claims = append(claims, d)
+				d.Status, d.Reply, d.Updated = digest.Sent, "250 2.0.0 Ok", day.Add(time.Duration(i)*time.Second)
+				results = append(results, d)
+			}
+			if err := s.Record(t.Context(), claims); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.w.ExecContext(t.Context(), fmt.Sprintf(`
+				CREATE TEMP TRIGGER cancel_record AFTER INSERT ON journal
+				WHEN NEW.email = 'u%d@example.com' AND NEW.status = 'sent'
+				BEGIN SELECT test_cancel(); END`, at)); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			cancelHook.Store(&cancel)
+			err := s.Record(ctx, results)
+			cancelHook.Store(nil)
+			if ctx.Err() == nil {
+				t.Fatal("the trigger did not cancel the context")
+			}
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Record canceled midway: err = %v, want context.Canceled", err)
+			}
+			checkRecorded(t, s, claims)
+			// The write connection is usable afterwards.
+			if err := s.Record(t.Context(), results); err != nil {
+				t.Fatalf("Record after a canceled one: %v", err)
+			}
+			checkRecorded(t, s, results)
+		})
 	}
 }
