@@ -60,7 +60,8 @@ func BenchmarkRecord(b *testing.B) {
 		cpu0 := processCPU()
 		for b.Loop() {
 			for i := range claims {
-				email := fmt.Sprintf("Subscriber.%d@Example.com", rows/2+i)
+				// Deliver lower-cases addresses before it claims them.
+				email := fmt.Sprintf("subscriber.%d@example.com", rows/2+i)
 				claims[i] = digest.Delivery{
 					Edition: "2026-11-30-daily", Channel: "smtp", Email: email, Status: digest.Sending,
 					MessageID: fmt.Sprintf("2026-11-30-daily.%016x@news.example.com", rows/2+i),
