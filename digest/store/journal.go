@@ -41,7 +41,8 @@ var recordShares = [...]int{5, 3, 0}
 // which costs about a sixth less CPU per row. REPLACE deletes every row
 // that conflicts with the new one on any uniqueness constraint: the
 // primary key is the journal's only one, and neither a trigger nor a
-// foreign key involves the table.
+// foreign key involves the table. (REPLACE would also store a column's
+// default for a NULL rather than fail, but Record binds no NULL.)
 //
 // The first row binds all nine parameters, ?1 to ?9; the other rows refer
 // to the first row's ?1 to ?shared and bind the rest, each anonymous ?
