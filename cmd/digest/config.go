@@ -17,6 +17,7 @@ import (
 	envparse "github.com/caarlos0/env/v11"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/web"
 )
 
 // Config is every setting of digest. Each field is read from its DIGEST_*
@@ -25,6 +26,8 @@ import (
 // environment variables win over it.
 type Config struct {
 	ConfigFile string `env:"CONFIG" flag:"config" help:"read KEY=value settings from this file first (dotenv format)"`
+
+	links *web.Links // made by unsubscribeURL, shared by the renderer and the dispatcher
 
 	Sources     string `env:"SOURCES" envDefault:"examples/sources.txt" flag:"sources" help:"sources list: one feed URL, feed file, Markdown folder or page a line; or an OPML file"`
 	Subscribers string `env:"SUBSCRIBERS" envDefault:"subscribers.example.csv" flag:"subscribers" help:"subscriber list (CSV with an email column)"`

@@ -116,13 +116,16 @@ func newRenderer(cfg *Config, now func() time.Time) (*render.Renderer, error) {
 }
 
 // unsubscribeURL returns the function that makes each address's signed
-// one-click unsubscribe URL, or nil when no base URL is set.
+// one-click unsubscribe URL, or nil when no base URL is set. The renderer
+// and the dispatcher share one web.Links, which remembers the last links.
 func unsubscribeURL(cfg *Config) func(string) string {
 	if cfg.List.BaseURL == "" {
 		return nil
 	}
-	secret := []byte(cfg.List.Secret)
-	return func(email string) string { return web.UnsubscribeURL(cfg.List.BaseURL, secret, email) }
+	if cfg.links == nil {
+		cfg.links = web.NewLinks(cfg.List.BaseURL, []byte(cfg.List.Secret))
+	}
+	return cfg.links.URL
 }
 
 // newTransport returns the SMTP transport when a URL is set, else the
