@@ -24,6 +24,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/digest-newsletter/digest/digest"
 	gomail "github.com/wneessen/go-mail"
@@ -83,6 +84,11 @@ type builder struct {
 	out   []byte
 	parts [2]qpCache // text, HTML
 	from  senders
+	// msg is go-mail's Msg for the last message, reused for the next
+	// while their shapes are the same, with the words for bodies.
+	msg      *gomail.Msg
+	shape    msgShape
+	personal personal
 }
 
 // build returns m as WriteMessage writes it; the bytes are the builder's
@@ -119,8 +125,19 @@ func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) 
 			parts[i].word = b.word + string(rune('t'+i))
 		}
 	}
-	msg, err := newMsg(m, &o, &b.from, parts[0].word, parts[1].word)
-	if err != nil {
+	if err := checkMessage(m); err != nil {
+		return nil, err
+	}
+	if sh := shapeOf(m, &o); b.msg == nil || sh != b.shape {
+		msg, err := newShapedMsg(m, &o, &b.from, parts[0].word, parts[1].word)
+		if err != nil {
+			return nil, err
+		}
+		b.msg, b.shape, b.personal = msg, sh, personal{}
+	}
+	msg := b.msg
+	if err := b.personal.set(msg, m); err != nil {
+		b.msg = nil // it may hold some of m's headers
 		return nil, err
 	}
 	b.raw.Reset()
@@ -188,11 +205,49 @@ func (b *builder) buildSlow(m *digest.Message, o *buildOptions) ([]byte, error) 
 // newMsg fills a go-mail Msg from m, with text and html as the bodies of
 // the parts m.Text and m.HTML have.
 func newMsg(m *digest.Message, o *buildOptions, sender *senders, text, html string) (*gomail.Msg, error) {
+	msg, err := newShapedMsg(m, o, sender, text, html)
+	if err != nil {
+		return nil, err
+	}
+	var last personal
+	if err := last.set(msg, m); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// A msgShape is what a go-mail Msg holds that most messages of a run share:
+// a builder reuses its Msg while the shape stays the same, and sets only
+// the personal headers (see personal) for each message.
+type msgShape struct {
+	from, listID, boundary      string
+	unsubscribe, oneClick       bool
+	date, messageID, text, html bool // which are set
+}
+
+func shapeOf(m *digest.Message, o *buildOptions) msgShape {
+	unsub := listUnsubscribe(m.ListUnsubscribe) != ""
+	return msgShape{from: m.From, listID: m.ListID, boundary: o.boundary,
+		unsubscribe: unsub, oneClick: unsub && m.OneClick,
+		date: !m.Date.IsZero(), messageID: m.MessageID != "", text: m.Text != "", html: m.HTML != ""}
+}
+
+// checkMessage reports what makes m unfit to build, if anything.
+func checkMessage(m *digest.Message) error {
 	if m.To == "" {
-		return nil, ErrNoRecipient
+		return ErrNoRecipient
 	}
 	if m.Text == "" && m.HTML == "" {
-		return nil, ErrNoBody
+		return ErrNoBody
+	}
+	return nil
+}
+
+// newShapedMsg returns a go-mail Msg with m's shape: every header but the
+// personal ones, and the parts, whose bodies are text and html.
+func newShapedMsg(m *digest.Message, o *buildOptions, sender *senders, text, html string) (*gomail.Msg, error) {
+	if err := checkMessage(m); err != nil {
+		return nil, err
 	}
 	msgOpts := []gomail.MsgOption{
 		gomail.WithCharset(gomail.CharsetUTF8),
@@ -209,32 +264,11 @@ func newMsg(m *digest.Message, o *buildOptions, sender *senders, text, html stri
 		return nil, err
 	}
 	msg.FromMailAddress(&mail.Address{Name: from.Name, Address: from.Address})
-	to, err := mail.ParseAddress(oneLine(m.To))
-	if err != nil {
-		return nil, fmt.Errorf("to %q: %w", oneLine(m.To), err)
-	}
-	if m.ToName != "" {
-		to.Name = oneLine(m.ToName)
-	}
-	msg.ToMailAddress(to)
-	msg.Subject(oneLine(m.Subject))
-	if !m.Date.IsZero() {
-		msg.SetDateWithValue(m.Date)
-	}
-	if m.MessageID != "" {
-		id := strings.Trim(oneLine(m.MessageID), "<> ")
-		msg.SetMessageIDWithValue(id)
-	}
 	if m.ListID != "" {
 		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(m.ListID))
 	}
-	if v := listUnsubscribe(m.ListUnsubscribe); v != "" {
-		// SetGenHeader, not go-mail's List-Unsubscribe setters, which
-		// write their value verbatim and in random order.
-		msg.SetGenHeader(gomail.HeaderListUnsubscribe, v)
-		if m.OneClick {
-			msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
-		}
+	if shapeOf(m, o).oneClick {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	}
 	msg.SetGenHeader(gomail.HeaderPrecedence, "bulk")
 
@@ -250,6 +284,46 @@ func newMsg(m *digest.Message, o *buildOptions, sender *senders, text, html stri
 		msg.SetBodyWriter(gomail.TypeTextHTML, stringWriter(html))
 	}
 	return msg, nil
+}
+
+// personal holds the personal headers a Msg was last given, so that a
+// reused Msg is given only those that changed.
+type personal struct {
+	to, toName, subject, messageID, unsubscribe string
+	date                                        time.Time
+	ok                                          bool // the others are set
+}
+
+// set gives msg m's personal headers: To, Subject, Date, Message-ID and
+// List-Unsubscribe, of those m's shape has.
+func (p *personal) set(msg *gomail.Msg, m *digest.Message) error {
+	if !p.ok || m.To != p.to || m.ToName != p.toName {
+		to, err := mail.ParseAddress(oneLine(m.To))
+		if err != nil {
+			return fmt.Errorf("to %q: %w", oneLine(m.To), err)
+		}
+		if m.ToName != "" {
+			to.Name = oneLine(m.ToName)
+		}
+		msg.ToMailAddress(to)
+	}
+	if !p.ok || m.Subject != p.subject {
+		msg.Subject(oneLine(m.Subject))
+	}
+	if !m.Date.IsZero() && (!p.ok || !m.Date.Equal(p.date)) {
+		msg.SetDateWithValue(m.Date)
+	}
+	if m.MessageID != "" && (!p.ok || m.MessageID != p.messageID) {
+		msg.SetMessageIDWithValue(strings.Trim(oneLine(m.MessageID), "<> "))
+	}
+	// SetGenHeader, not go-mail's List-Unsubscribe setters, which write
+	// their value verbatim and in random order.
+	if v := listUnsubscribe(m.ListUnsubscribe); v != "" && (!p.ok || v != p.unsubscribe) {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, v)
+		p.unsubscribe = v
+	}
+	p.to, p.toName, p.subject, p.messageID, p.date, p.ok = m.To, m.ToName, m.Subject, m.MessageID, m.Date, true
+	return nil
 }
 
 // stringWriter returns a go-mail body function that writes s.

@@ -6,6 +6,7 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"testing"
+	"time"
 )
 
 func FuzzAppendQP(f *testing.F) {
@@ -33,8 +34,9 @@ func FuzzAppendQP(f *testing.F) {
 
 // One builder's messages to many subscribers, from editions that
 // alternate, equal go-mail's own, byte for byte: the lines it copies from
-// earlier messages are the right ones.
-func TestBuilderReusesLinesRightly(t *testing.T) {
+// earlier messages are the right ones, and so are the headers of the
+// go-mail Msg it reuses.
+func TestBuilderReusesRightly(t *testing.T) {
 	body := func(name, view string) (string, string) {
 		text := "Hello " + name + ",\n\n" + strings.Repeat("Today in "+view+": a story with é and = signs.\n.\n", 20) +
 			"Unsubscribe: https://example.com/u?e=" + name + "\n"
@@ -43,9 +45,36 @@ func TestBuilderReusesLinesRightly(t *testing.T) {
 		return text, html
 	}
 	var b builder
-	for i := range 12 {
-		m := testMessage(fmt.Sprintf("user%d@example.org", i))
+	for i := range 24 {
+		// Two messages in a row to each address, under another name.
+		m := testMessage(fmt.Sprintf("user%d@example.org", i/2))
+		m.ToName = fmt.Sprintf("User %d", i)
+		m.ListUnsubscribe = []string{fmt.Sprintf("https://example.com/u?e=user%d", i/2), "mailto:unsub@example.com"}
 		m.Text, m.HTML = body(fmt.Sprintf("User %d", i), []string{"Go", "Rust", "Go"}[i%3])
+		// The headers vary too, so the builder's reused go-mail Msg
+		// must follow every change.
+		switch i % 8 {
+		case 1:
+			m.ListUnsubscribe, m.OneClick = nil, false
+		case 2:
+			m.ToName = ""
+		case 3:
+			m.Subject = fmt.Sprintf("Digest for User %d: a long subject that goes on and on, to fold", i)
+		case 4:
+			m.Text = ""
+		case 5:
+			m.OneClick = false
+			m.Date = m.Date.Add(time.Second)
+		case 6:
+			m.MessageID = ""
+			m.ToName = "Zoë Ünicode-Name"
+		case 7:
+			bad := *m
+			bad.To = "not an address"
+			if _, err := b.build(&bad, WithBoundary("B")); err == nil {
+				t.Fatal("a bad recipient was built")
+			}
+		}
 		var slow builder
 		want, err := slow.buildSlow(m, &buildOptions{boundary: "B"})
 		if err != nil {
@@ -55,6 +84,10 @@ func TestBuilderReusesLinesRightly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if m.MessageID == "" {
+			// go-mail makes one up: compare all but that line.
+			got, want = dropHeader(got, "Message-ID"), dropHeader(want, "Message-ID")
+		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("message %d: got\n%s\nwant (go-mail)\n%s", i, got, want)
 		}
@@ -62,10 +95,23 @@ func TestBuilderReusesLinesRightly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if m.MessageID == "" {
+			got = dropHeader(got, "Message-ID")
+		}
 		if want := appendDotStuffed(nil, want); !bytes.Equal(got, want) {
 			t.Fatalf("message %d stuffed: got\n%s\nwant (go-mail, stuffed)\n%s", i, got, want)
 		}
 	}
+}
+
+// dropHeader returns msg without its header line named name.
+func dropHeader(msg []byte, name string) []byte {
+	i := bytes.Index(msg, []byte("\r\n"+name+": "))
+	if i < 0 {
+		return msg
+	}
+	j := bytes.Index(msg[i+2:], []byte("\r\n"))
+	return append(bytes.Clone(msg[:i]), msg[i+2+j:]...)
 }
 
 // The builder's messages equal go-mail's own, byte for byte.
