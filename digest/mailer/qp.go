@@ -77,10 +77,12 @@ func isQPSpace(b byte) bool { return b == ' ' || b == '\t' }
 // encoding of every line it has seen before. A digest's parts differ from
 // one subscriber to the next in a few lines only (the greeting, the
 // unsubscribe link), and quoted-printable encodes each line on its own, so
-// most of a part's encoding is a copy. The cache holds the last few bodies
-// (editions filtered by topic alternate); a body's lines are compared with
-// those at the same index in the one most like it: as many lines, and the
-// most alike where sampled.
+// most of a part's encoding is a copy. The cache holds a few reference
+// bodies (editions filtered by topic alternate); a body's lines are
+// compared with those at the same index in the reference most like it (as
+// many lines, the most alike where sampled), and the runs that match are
+// copied from its encoding. A body with no such reference, or one that
+// differs from it in more than a quarter of its lines, becomes a reference.
 //
 // The encoding is appendQP's, byte for byte; stuffed, it is also
 // dot-stuffed as DATA carries it (each part starts a line and has only
@@ -89,15 +91,14 @@ func isQPSpace(b byte) bool { return b == ' ' || b == '\t' }
 type qpCache struct {
 	stuffed bool // of the encodings held
 	slots   [qpSlots]qpBody
-	spare   qpBody // the body being encoded
-	ends    []int  // the end of each of its lines
+	ends    []int // the end of each line of the body being encoded
 	clock   int
 }
 
-// qpSlots is how many bodies a qpCache holds.
+// qpSlots is how many reference bodies a qpCache holds.
 const qpSlots = 4
 
-// A qpBody is one body's lines and their encodings.
+// A qpBody is a reference body's lines and their encodings.
 type qpBody struct {
 	lines []qpLine
 	enc   []byte
@@ -124,7 +125,9 @@ func (c *qpCache) appendEncoded(dst []byte, body string, stuffed bool) []byte {
 		n := len(dst)
 		dst = appendQP(dst, body)
 		if stuffed {
-			return append(dst[:n], stuffLines(c.spare.enc[:0], dst[n:])...)
+			var tmp []byte
+			tmp = stuffLines(tmp, dst[n:])
+			return append(dst[:n], tmp...)
 		}
 		return dst
 	}
@@ -143,37 +146,49 @@ func (c *qpCache) appendEncoded(dst []byte, body string, stuffed bool) []byte {
 		}
 		return body[c.ends[i-1]:c.ends[i]]
 	}
-	prev := c.pick(line)
-	b := &c.spare
-	b.enc, b.lines = slices.Grow(b.enc[:0], len(body)+len(body)/8), b.lines[:0]
+	c.clock++
+	ref := c.pick(line)
+	if ref == nil {
+		ref = c.oldest()
+		c.fill(ref, body, line)
+		ref.used = c.clock
+		return append(dst, ref.enc...)
+	}
+	ref.used = c.clock
+	misses := 0
+	run := -1 // the first line of the run of matching lines not yet copied
 	for i := range c.ends {
 		l := line(i)
-		from := len(b.enc)
-		if i < len(prev.lines) && prev.lines[i].src == l {
-			b.enc = append(b.enc, prev.enc[prev.lines[i].from:prev.lines[i].to]...)
-		} else {
-			b.enc = c.encodeLine(b.enc, l)
+		if ref.lines[i].src == l {
+			if run < 0 {
+				run = i
+			}
+			continue
 		}
-		b.lines = append(b.lines, qpLine{src: l, from: from, to: len(b.enc)})
+		if run >= 0 {
+			dst = append(dst, ref.enc[ref.lines[run].from:ref.lines[i-1].to]...)
+			run = -1
+		}
+		dst = c.encodeLine(dst, l)
+		misses++
 	}
-	c.clock++
-	b.used = c.clock
-	*prev, c.spare = c.spare, *prev // the new body takes the slot of the one it was compared with
-	return append(dst, prev.enc...)
+	if run >= 0 {
+		dst = append(dst, ref.enc[ref.lines[run].from:ref.lines[len(c.ends)-1].to]...)
+	}
+	if misses > len(c.ends)/4 {
+		c.fill(ref, body, line)
+	}
+	return dst
 }
 
-// pick returns the slot holding the body most like the one whose line i is
-// line(i), or the least recently used slot if none has as many lines.
+// pick returns the reference most like the body whose line i is line(i),
+// or nil if none has as many lines.
 func (c *qpCache) pick(line func(int) string) *qpBody {
 	n := len(c.ends)
 	var best *qpBody
 	bestScore := -1
-	lru := &c.slots[0]
 	for i := range c.slots {
 		s := &c.slots[i]
-		if s.used < lru.used {
-			lru = s
-		}
 		if s.used == 0 || len(s.lines) != n {
 			continue
 		}
@@ -187,10 +202,28 @@ func (c *qpCache) pick(line func(int) string) *qpBody {
 			best, bestScore = s, score
 		}
 	}
-	if best == nil {
-		return lru
-	}
 	return best
+}
+
+// oldest returns the reference used least recently, or an empty one.
+func (c *qpCache) oldest() *qpBody {
+	old := &c.slots[0]
+	for i := range c.slots {
+		if c.slots[i].used < old.used {
+			old = &c.slots[i]
+		}
+	}
+	return old
+}
+
+// fill makes the body whose line i is line(i) the reference ref.
+func (c *qpCache) fill(ref *qpBody, body string, line func(int) string) {
+	ref.enc, ref.lines = slices.Grow(ref.enc[:0], len(body)+len(body)/8), ref.lines[:0]
+	for i := range c.ends {
+		from := len(ref.enc)
+		ref.enc = c.encodeLine(ref.enc, line(i))
+		ref.lines = append(ref.lines, qpLine{src: line(i), from: from, to: len(ref.enc)})
+	}
 }
 
 // encodeLine appends line, encoded and stuffed as c's encodings are.
