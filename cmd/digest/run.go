@@ -8,9 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -40,13 +37,6 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			return usageError{errors.New("--shard needs --edition-file: every host must send the same edition (make it with digest prepare)")}
 		}
 		o.shard = &sh
-	}
-	if !slices.ContainsFunc(e.environ, func(kv string) bool { return strings.HasPrefix(kv, "GOGC=") }) {
-		// A run makes garbage fast (every message is tens of KB of text)
-		// and keeps little of it: collecting at 5× the live heap instead
-		// of 2× costs about 10 MB and saves a tenth of the CPU. GOGC, when
-		// set, wins.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	prog := newProgress(e, cfg, time.Now)
 	log := newLogger(prog.writer(e.stderr), cfg)
@@ -158,7 +148,9 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		return nil, len(failures), err
 	}
 	d.Progress = prog.update
+	restore := tuneForDelivery(e.environ, d.Workers)
 	rep, err := d.Deliver(ctx, eds)
+	restore()
 	prog.done()
 	rep.SourceFailures = failures
 	finishReport(e, cfg, log, rep)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// tuneForDelivery sets the Go runtime for the delivery stage and returns
+// the function that puts it back. GOGC and GOMAXPROCS in environ, when set,
+// win.
+//
+//   - Garbage is collected at 5× the live heap instead of 2×: delivery makes
+//     garbage fast (every message is tens of KB of text) and keeps little,
+//     so this costs about 15 MB and saves a tenth of the CPU.
+//   - One processor runs Go code per 4 connections (at most one per CPU).
+//     Delivery waits on the server's replies; with a processor per CPU, the
+//     scheduler kept waking and spinning threads between replies, a fifth
+//     of the CPU (deliverybench, 4 connections: 1.45 s of CPU for 10,000
+//     messages against 1.85 s, and a faster run). System calls still run
+//     beside it.
+func tuneForDelivery(environ []string, connections int) (restore func()) {
+	set := func(name string) bool {
+		for _, kv := range environ {
+			if strings.HasPrefix(kv, name+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	var undo []func()
+	if !set("GOGC") {
+		old := debug.SetGCPercent(400)
+		undo = append(undo, func() { debug.SetGCPercent(old) })
+	}
+	if !set("GOMAXPROCS") {
+		procs := min(runtime.NumCPU(), max(1, (connections+3)/4))
+		old := runtime.GOMAXPROCS(procs)
+		undo = append(undo, func() { runtime.GOMAXPROCS(old) })
+	}
+	return func() {
+		for _, f := range undo {
+			f()
+		}
+	}
+}
