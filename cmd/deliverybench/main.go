@@ -91,6 +91,7 @@ type measure struct {
 	maxRSS   int64         // bytes
 	p50, p99 time.Duration
 	sinkCPU  time.Duration // smtp-sink's user + system time during the run
+	ratio    float64       // of the median row: the median of the runs' ratios
 }
 
 func (m measure) rate() float64 { return float64(m.sent) / m.wall.Seconds() }
@@ -207,10 +208,20 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	var medS measure
 	if len(ss) > 0 {
 		medS = median(ss)
+		// The ratio's median is taken over the runs' ratios, each of a
+		// digest run and the smtp-source run right after it: the machine
+		// drifts between faster and slower spells, which a ratio of
+		// medians taken apart would mix.
+		ratios := make([]float64, len(ss))
+		for i := range ss {
+			ratios[i] = ds[i].rate() / ss[i].rate()
+		}
+		slices.Sort(ratios)
+		medS.ratio = ratios[len(ratios)/2]
 	}
 	printRow(out, "med", loadAvg(), median(ds), medS)
 	fmt.Fprintln(out, "digest/s: messages / wall time of the whole `digest run` process (start, collect, render, deliver, exit);")
-	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s;")
+	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s (med: the median ratio);")
 	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply;")
 	fmt.Fprintln(out, "source CPU: smtp-source's CPU seconds; sink CPU d, s: smtp-sink's while digest, smtp-source sent.")
 	return nil
@@ -220,7 +231,11 @@ func printRow(out io.Writer, name, load string, d, s measure) {
 	ratio, srate, scpu, ssink := "-", "-", "-", "-"
 	if s.sent > 0 {
 		srate = fmt.Sprintf("%.0f", s.rate())
-		ratio = fmt.Sprintf("%.2f", d.rate()/s.rate())
+		r := d.rate() / s.rate()
+		if s.ratio > 0 {
+			r = s.ratio
+		}
+		ratio = fmt.Sprintf("%.2f", r)
 		scpu = fmt.Sprintf("%.2f", s.cpu.Seconds())
 		ssink = fmt.Sprintf("%.2f", s.sinkCPU.Seconds())
 	}
