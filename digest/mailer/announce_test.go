@@ -95,16 +95,24 @@ func TestAnnouncedEnvelopeGoesOutBehindTheDot(t *testing.T) {
 	}
 }
 
+// sendAnnouncingB sends a message to a, with b announced, and waits until
+// the server has seen b's envelope.
+func sendAnnouncingB(t *testing.T) (*mailertest.Server, digest.Conn) {
+	t.Helper()
+	st := &stages{}
+	srv := mailertest.NewServer(t, mailertest.WithFault(st.fault))
+	c := open(t, SMTPConfig{URL: srv.URL(), Timeout: 5 * time.Second})
+	announce(t, c, "b@example.org")
+	if _, err := c.Send(context.Background(), testMessage("a@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	st.waitFor(t, "RCPT b@example.org")
+	return srv, c
+}
+
 func TestAnnouncedEnvelopeNeverDeliversAlone(t *testing.T) {
 	t.Run("another message is sent", func(t *testing.T) {
-		st := &stages{}
-		srv := mailertest.NewServer(t, mailertest.WithFault(st.fault))
-		c := open(t, SMTPConfig{URL: srv.URL(), Timeout: 5 * time.Second})
-		announce(t, c, "b@example.org")
-		if _, err := c.Send(context.Background(), testMessage("a@example.org")); err != nil {
-			t.Fatal(err)
-		}
-		st.waitFor(t, "RCPT b@example.org")
+		srv, c := sendAnnouncingB(t)
 		if _, err := c.Send(context.Background(), testMessage("c@example.org")); err != nil {
 			t.Fatalf("send to c, not the announced b: %v", err)
 		}
@@ -113,14 +121,7 @@ func TestAnnouncedEnvelopeNeverDeliversAlone(t *testing.T) {
 		}
 	})
 	t.Run("the connection is closed", func(t *testing.T) {
-		st := &stages{}
-		srv := mailertest.NewServer(t, mailertest.WithFault(st.fault))
-		c := open(t, SMTPConfig{URL: srv.URL(), Timeout: 5 * time.Second})
-		announce(t, c, "b@example.org")
-		if _, err := c.Send(context.Background(), testMessage("a@example.org")); err != nil {
-			t.Fatal(err)
-		}
-		st.waitFor(t, "RCPT b@example.org")
+		srv, c := sendAnnouncingB(t)
 		c.Close()
 		time.Sleep(50 * time.Millisecond) // let the server see the close
 		if got, want := recipients(srv), []string{"a@example.org"}; !slices.Equal(got, want) {
