@@ -148,7 +148,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		return nil, len(failures), err
 	}
 	d.Progress = prog.update
-	restore := tuneForDelivery(e.environ, d.Workers)
+	restore := tuneForDelivery(e.environ, d.Workers, cfg.SMTP.URL != "" && cfg.SMTP.DKIMKeyFile != "")
 	rep, err := d.Deliver(ctx, eds)
 	restore()
 	prog.done()

@@ -10,7 +10,7 @@ func TestTuneForDelivery(t *testing.T) {
 	procs, gc := runtime.GOMAXPROCS(0), debug.SetGCPercent(100)
 	debug.SetGCPercent(gc)
 
-	restore := tuneForDelivery(nil, 4)
+	restore := tuneForDelivery(nil, 4, false)
 	if got := runtime.GOMAXPROCS(0); got != 1 {
 		t.Errorf("GOMAXPROCS for 4 connections = %d, want 1", got)
 	}
@@ -25,7 +25,7 @@ func TestTuneForDelivery(t *testing.T) {
 		t.Errorf("GC percent after = %d, want %d", got, gc)
 	}
 
-	restore = tuneForDelivery([]string{"GOGC=50", "GOMAXPROCS=3"}, 64)
+	restore = tuneForDelivery([]string{"GOGC=50", "GOMAXPROCS=3"}, 64, false)
 	if got := runtime.GOMAXPROCS(0); got != procs {
 		t.Errorf("GOMAXPROCS with GOMAXPROCS set = %d, want %d (untouched)", got, procs)
 	}
@@ -34,7 +34,13 @@ func TestTuneForDelivery(t *testing.T) {
 	}
 	restore()
 
-	restore = tuneForDelivery(nil, 64)
+	restore = tuneForDelivery(nil, 4, true)
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS when signing = %d, want %d (every CPU)", got, procs)
+	}
+	restore()
+
+	restore = tuneForDelivery(nil, 64, false)
 	if got, want := runtime.GOMAXPROCS(0), min(runtime.NumCPU(), 16); got != want {
 		t.Errorf("GOMAXPROCS for 64 connections = %d, want %d", got, want)
 	}
