@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -30,6 +31,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	problems += checkTemplates(ctx, w, cfg)
 	problems += checkSources(ctx, w, cfg, *offline)
 	problems += checkSubscribers(ctx, w, cfg)
+	advice, _ := unsubscribeAdvice(cfg)
+	fmt.Fprintf(w, "unsubscribe: %s\n", advice)
 	if problems > 0 {
 		return usageError{fmt.Errorf("%w: %d", errCheck, problems)}
 	}
@@ -122,4 +125,20 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// unsubscribeAdvice says how subscribers can unsubscribe from the messages
+// cfg makes, and whether that is short of what mailbox providers expect of
+// a list sent over SMTP: Gmail and Yahoo ask bulk senders for one-click
+// unsubscribe (RFC 8058), which needs DIGEST_BASE_URL.
+func unsubscribeAdvice(cfg *Config) (advice string, warn bool) {
+	smtp := cfg.SMTP.URL != ""
+	switch {
+	case cfg.List.BaseURL != "":
+		return "one-click links to " + strings.TrimRight(cfg.List.BaseURL, "/") + "/unsubscribe (List-Unsubscribe-Post)", false
+	case cfg.List.Mailto != "":
+		return "by mail to " + cfg.List.Mailto + " only; set DIGEST_BASE_URL for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", smtp
+	default:
+		return "none: messages carry no List-Unsubscribe header; set DIGEST_BASE_URL (and run digest serve) for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", smtp
+	}
 }

@@ -83,6 +83,9 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	if err != nil {
 		return nil, 0, err
 	}
+	if advice, warn := unsubscribeAdvice(cfg); warn {
+		log.Warn(advice)
+	}
 	st, closeState, err := openState(ctx, cfg)
 	if err != nil {
 		return nil, 0, err
