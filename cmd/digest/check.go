@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -128,17 +129,17 @@ func unjoin(err error) []error {
 }
 
 // unsubscribeAdvice says how subscribers can unsubscribe from the messages
-// cfg makes, and whether that is short of what mailbox providers expect of
-// a list sent over SMTP: Gmail and Yahoo ask bulk senders for one-click
-// unsubscribe (RFC 8058), which needs DIGEST_BASE_URL.
-func unsubscribeAdvice(cfg *Config) (advice string, warn bool) {
-	smtp := cfg.SMTP.URL != ""
+// cfg makes, and how loudly a run over SMTP should say so: a warning when
+// there is no way at all (the law wants one in most places), a note when
+// there is no one-click unsubscribe (RFC 8058), which Gmail and Yahoo ask
+// of bulk senders and which needs DIGEST_BASE_URL.
+func unsubscribeAdvice(cfg *Config) (advice string, level slog.Level) {
 	switch {
 	case cfg.List.BaseURL != "":
-		return "one-click links to " + strings.TrimRight(cfg.List.BaseURL, "/") + "/unsubscribe (List-Unsubscribe-Post)", false
+		return "one-click links to " + strings.TrimRight(cfg.List.BaseURL, "/") + "/unsubscribe (List-Unsubscribe-Post)", slog.LevelDebug
 	case cfg.List.Mailto != "":
-		return "by mail to " + cfg.List.Mailto + " only; set DIGEST_BASE_URL for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", smtp
+		return "by mail to " + cfg.List.Mailto + " only; set DIGEST_BASE_URL for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", slog.LevelInfo
 	default:
-		return "none: messages carry no List-Unsubscribe header; set DIGEST_BASE_URL (and run digest serve) for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", smtp
+		return "none: messages carry no List-Unsubscribe header; set DIGEST_BASE_URL (and run digest serve) for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", slog.LevelWarn
 	}
 }

@@ -86,6 +86,9 @@ func (f *crashFixture) environ() []string {
 		"DIGEST_EDITION=2026-11-29",
 		"DIGEST_SMTP_CONCURRENCY=4",
 		"DIGEST_REPORT="+filepath.Join(f.dir, "report.json"),
+		// As a list in production: one-click unsubscribe links.
+		"DIGEST_BASE_URL=https://news.example.org",
+		"DIGEST_SECRET=crash-fixture-secret",
 	)
 }
 

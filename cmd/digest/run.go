@@ -83,8 +83,8 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	if err != nil {
 		return nil, 0, err
 	}
-	if advice, warn := unsubscribeAdvice(cfg); warn {
-		log.Warn(advice)
+	if advice, level := unsubscribeAdvice(cfg); cfg.SMTP.URL != "" && level > slog.LevelDebug {
+		log.Log(ctx, level, "unsubscribe: "+advice)
 	}
 	st, closeState, err := openState(ctx, cfg)
 	if err != nil {
