@@ -59,7 +59,11 @@ func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, resu
 func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job, next *job) result {
 	d := run.d
 	row := j.row
-	content, err := d.Renderer.Render(j.ed, j.sub)
+	render := d.Renderer.Render
+	if fr, ok := d.Renderer.(FillingRenderer); ok {
+		render = fr.RenderFilling // the transport takes the parts as they are cached
+	}
+	content, err := render(j.ed, j.sub)
 	if err != nil {
 		// Not the subscriber's fault: leave them owed for a run with fixed templates.
 		row.Status, row.Reply, row.Updated = Pending, "render: "+err.Error(), d.now()
@@ -173,6 +177,8 @@ func (run *dispatchRun) message(j job, c Content) *Message {
 		Date:      d.now(),
 		Text:      c.Text,
 		HTML:      c.HTML,
+		TextFill:  c.TextFill,
+		HTMLFill:  c.HTMLFill,
 		ListID:    d.ListID,
 	}
 	if d.UnsubscribeURL != nil {

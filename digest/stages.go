@@ -22,6 +22,17 @@ type Content struct {
 	Subject string
 	Text    string
 	HTML    string
+	// TextFill and HTMLFill, when set, are the parts instead of Text and
+	// HTML (see FillingRenderer).
+	TextFill, HTMLFill *Filling
+}
+
+// A FillingRenderer can render a message's parts as Fillings rather than
+// strings, so that the parts common to every subscriber need not be copied
+// and read again for each message. A part it cannot give as a Filling
+// comes as a string.
+type FillingRenderer interface {
+	RenderFilling(ed *Edition, sub Subscriber) (Content, error)
 }
 
 // A Renderer renders an edition for one subscriber. It must be safe for

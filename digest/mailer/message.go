@@ -117,11 +117,12 @@ func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) 
 	}
 	type part struct {
 		word, body string
+		fill       *digest.Filling
 		cache      *qpCache
 	}
-	parts := []part{{"", m.Text, &b.parts[0]}, {"", m.HTML, &b.parts[1]}}
-	for i := range parts {
-		if parts[i].body != "" {
+	parts := []part{{"", m.Text, m.TextFill, &b.parts[0]}, {"", m.HTML, m.HTMLFill, &b.parts[1]}}
+	for i, has := range []bool{hasText(m), hasHTML(m)} {
+		if has {
 			parts[i].word = b.word + string(rune('t'+i))
 		}
 	}
@@ -158,16 +159,22 @@ func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) 
 	var st dotStuffer
 	for _, p := range parts {
 		i := bytes.Index(raw, []byte(p.word))
+		encode := func(dst []byte) []byte {
+			if p.fill != nil {
+				return p.cache.appendFilled(dst, p.fill, stuffed)
+			}
+			return p.cache.appendEncoded(dst, p.body, stuffed)
+		}
 		if !stuffed {
 			b.out = append(b.out, raw[:i]...)
-			b.out = p.cache.appendEncoded(b.out, p.body, false)
+			b.out = encode(b.out)
 		} else {
 			b.out = st.append(b.out, raw[:i])
 			if !st.atLineStart() {
 				return b.slow(m, &o, stuffed)
 			}
 			n := len(b.out)
-			b.out = p.cache.appendEncoded(b.out, p.body, true)
+			b.out = encode(b.out)
 			st.wrote(b.out[n:])
 		}
 		raw = raw[i+len(p.word):]
@@ -191,7 +198,7 @@ func (b *builder) slow(m *digest.Message, o *buildOptions, stuffed bool) ([]byte
 
 // buildSlow has go-mail write the message, bodies and all.
 func (b *builder) buildSlow(m *digest.Message, o *buildOptions) ([]byte, error) {
-	msg, err := newMsg(m, o, &b.from, m.Text, m.HTML)
+	msg, err := newMsg(m, o, &b.from, m.TextPart(), m.HTMLPart())
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +236,7 @@ func shapeOf(m *digest.Message, o *buildOptions) msgShape {
 	unsub := listUnsubscribe(m.ListUnsubscribe) != ""
 	return msgShape{from: m.From, listID: m.ListID, boundary: o.boundary,
 		unsubscribe: unsub, oneClick: unsub && m.OneClick,
-		date: !m.Date.IsZero(), messageID: m.MessageID != "", text: m.Text != "", html: m.HTML != ""}
+		date: !m.Date.IsZero(), messageID: m.MessageID != "", text: hasText(m), html: hasHTML(m)}
 }
 
 // checkMessage reports what makes m unfit to build, if anything.
@@ -237,10 +244,25 @@ func checkMessage(m *digest.Message) error {
 	if m.To == "" {
 		return ErrNoRecipient
 	}
-	if m.Text == "" && m.HTML == "" {
+	if !hasText(m) && !hasHTML(m) {
 		return ErrNoBody
 	}
 	return nil
+}
+
+// hasText and hasHTML report whether m has a text part and an HTML part.
+func hasText(m *digest.Message) bool {
+	if m.TextFill != nil {
+		return !m.TextFill.Empty()
+	}
+	return m.Text != ""
+}
+
+func hasHTML(m *digest.Message) bool {
+	if m.HTMLFill != nil {
+		return !m.HTMLFill.Empty()
+	}
+	return m.HTML != ""
 }
 
 // newShapedMsg returns a go-mail Msg with m's shape: every header but the
@@ -275,10 +297,10 @@ func newShapedMsg(m *digest.Message, o *buildOptions, sender *senders, text, htm
 	// The writer forms stream the strings; the String forms copy each
 	// into a buffer first.
 	switch {
-	case m.Text != "" && m.HTML != "":
+	case hasText(m) && hasHTML(m):
 		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(text))
 		msg.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(html))
-	case m.Text != "":
+	case hasText(m):
 		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(text))
 	default:
 		msg.SetBodyWriter(gomail.TypeTextHTML, stringWriter(html))

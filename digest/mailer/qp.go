@@ -93,6 +93,8 @@ type qpCache struct {
 	slots   [qpSlots]qpBody
 	ends    []int // the end of each line of the body being encoded
 	clock   int
+	shapes  map[shapeKey]*qpShape // Fillings' shapes, compiled (see appendFilled)
+	line    []byte                // a line of a Filling, put together
 }
 
 // qpSlots is how many reference bodies a qpCache holds.
@@ -228,7 +230,12 @@ func (c *qpCache) fill(ref *qpBody, body string, line func(int) string) {
 
 // encodeLine appends line, encoded and stuffed as c's encodings are.
 func (c *qpCache) encodeLine(dst []byte, line string) []byte {
-	if !c.stuffed {
+	return encodeLine(dst, line, c.stuffed)
+}
+
+// encodeLine appends line encoded, and stuffed if stuffed.
+func encodeLine[T string | []byte](dst []byte, line T, stuffed bool) []byte {
+	if !stuffed {
 		return appendQP(dst, line)
 	}
 	n := len(dst)

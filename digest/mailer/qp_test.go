@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"mime/quotedprintable"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/digest-newsletter/digest/digest"
 )
 
 func FuzzAppendQP(f *testing.F) {
@@ -181,4 +184,73 @@ func FuzzQPCache(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A Filling is encoded as its string would be, whatever the shapes and
+// values before it.
+func FuzzQPFill(f *testing.F) {
+	f.Add("Hello \x00,\nline two\n<a href=\"\x00\">x</a>\n", "Ana", "https://e.org/u?e=a&t=1")
+	f.Add("\x00\n.\x00 \n", ".dot", "")
+	f.Add("a\r\n\x00", "b", "c")
+	f.Add(strings.Repeat("x ", 50)+"\x00"+strings.Repeat("y", 80)+"\n\x00", "v\nw", "=")
+	f.Fuzz(func(t *testing.T, shape, v1, v2 string) {
+		fill := &digest.Filling{Lits: strings.Split(shape, "\x00")}
+		for i := range len(fill.Lits) - 1 {
+			fill.Vals = append(fill.Vals, []string{v1, v2}[i%2])
+		}
+		other := &digest.Filling{Lits: []string{"other\n", "\n"}, Vals: []string{v2}}
+		var plain, stuffed qpCache
+		for i, fl := range []*digest.Filling{fill, other, fill, fill} {
+			want := appendQP(nil, fl.String())
+			if got := plain.appendFilled(nil, fl, false); !bytes.Equal(got, want) {
+				t.Fatalf("filling %d %q: got\n%q, want (appendQP)\n%q", i, fl.String(), got, want)
+			}
+			got := stuffed.appendFilled([]byte("x"), fl, true)[1:]
+			var st dotStuffer
+			st.wrote(got)
+			got = st.end(got)
+			if want := appendDotStuffed(nil, want); !bytes.Equal(got, want) {
+				t.Fatalf("filling %d %q stuffed: got\n%q, want (appendDotStuffed)\n%q", i, fl.String(), got, want)
+			}
+			fill = &digest.Filling{Lits: fill.Lits, Vals: slices.Clone(fill.Vals)} // same shape, new values
+			for j := range fill.Vals {
+				fill.Vals[j] += "!"
+			}
+		}
+	})
+}
+
+// A message with Fillings is built as the same message with strings.
+func TestBuilderFillsLikeStrings(t *testing.T) {
+	text := []string{"Hello ", ",\n\n" + strings.Repeat("Today: a story with é and = signs.\n.\n", 20) + "Unsubscribe: ", "\n"}
+	html := []string{"<html><body><p>Hello ", ",</p>\n" + strings.Repeat("<p style=\"x\">story é</p>\n", 20) + "<a href=\"", "\">Unsubscribe</a></body></html>"}
+	var b, s builder
+	for i := range 8 {
+		m := testMessage(fmt.Sprintf("user%d@example.org", i))
+		name, link := fmt.Sprintf("User %d", i), fmt.Sprintf("https://example.com/u?e=user%d&amp;t=x", i)
+		if i == 3 {
+			name = "Two\nLines" // a value with a line break: encoded the slow way
+		}
+		m.TextFill = &digest.Filling{Lits: text, Vals: []string{name, link}}
+		m.HTMLFill = &digest.Filling{Lits: html, Vals: []string{name, link}}
+		if i == 5 {
+			m.TextFill = &digest.Filling{Lits: []string{""}} // empty: no text part
+		}
+		want := *m
+		want.TextFill, want.HTMLFill, want.Text, want.HTML = nil, nil, m.TextPart(), m.HTMLPart()
+		for _, stuffed := range []bool{false, true} {
+			got, err := b.assemble(m, stuffed, []BuildOption{WithBoundary("B")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = bytes.Clone(got)
+			exp, err := s.assemble(&want, stuffed, []BuildOption{WithBoundary("B")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, exp) {
+				t.Fatalf("message %d (stuffed %v): got\n%s\nwant\n%s", i, stuffed, got, exp)
+			}
+		}
+	}
 }

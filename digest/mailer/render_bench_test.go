@@ -36,10 +36,11 @@ func benchEdition(n int) *digest.Edition {
 }
 
 // BenchmarkRenderAndBuild is the per-message cost of a delivery before the
-// wire: render one subscriber's message (the shared parts come from the
-// renderer's per-edition cache, the personal ones are filled in) and build
-// its MIME message as an SMTP connection does, ready for DATA, in buffers
-// reused from message to message. The subscribers have a column of their
+// wire: render one subscriber's message as the dispatcher does (the parts
+// as Fillings of the renderer's per-edition shapes, the personal values
+// beside them) and build its MIME message as an SMTP connection does,
+// ready for DATA, in buffers reused from message to message: the lines
+// without a personal value are encoded once per shape. The subscribers have a column of their
 // own (company) that the templates do not show.
 func BenchmarkRenderAndBuild(b *testing.B) {
 	r, err := render.New(render.Options{
@@ -63,13 +64,13 @@ func BenchmarkRenderAndBuild(b *testing.B) {
 	for b.Loop() {
 		sub := subs[i%len(subs)]
 		i++
-		c, err := r.Render(ed, sub)
+		c, err := r.RenderFilling(ed, sub)
 		if err != nil {
 			b.Fatal(err)
 		}
 		m := &digest.Message{Edition: ed.ID, From: "The Digest <digest@example.org>", To: sub.Email, ToName: sub.Name,
 			Subject: c.Subject, MessageID: digest.MessageID(ed.ID, sub.Email, "example.org"), Date: ed.Created,
-			Text: c.Text, HTML: c.HTML, ListID: "The Digest <digest.example.org>",
+			Text: c.Text, HTML: c.HTML, TextFill: c.TextFill, HTMLFill: c.HTMLFill, ListID: "The Digest <digest.example.org>",
 			ListUnsubscribe: []string{"https://digest.example/u?e=" + sub.Email}, OneClick: true}
 		wire, err := bld.buildStuffed(m)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"text/template/parse"
 
+	"github.com/digest-newsletter/digest/digest"
 	"github.com/vanng822/go-premailer/premailer"
 	xhtml "golang.org/x/net/html"
 )
@@ -65,6 +66,15 @@ func cut(doc, token string) holes {
 	return h
 }
 
+// filling returns the document with the values to put in, uncopied.
+func (h holes) filling(vals *[numLeaves]string) *digest.Filling {
+	f := &digest.Filling{Lits: h.lits, Vals: make([]string, len(h.leaves))}
+	for i, l := range h.leaves {
+		f.Vals[i] = vals[l]
+	}
+	return f
+}
+
 // fill returns the document with the values put in.
 func (h holes) fill(vals *[numLeaves]string) string {
 	n := h.size
@@ -100,12 +110,12 @@ func (h holes) fill(vals *[numLeaves]string) string {
 // by message instead, never wrongly.
 //
 // key is the message's shapeKey.
-func (r *Renderer) renderHTML(d Data, key []byte) (html, text string, err error) {
+func (r *Renderer) renderHTML(d Data, key []byte, filling bool) (p parts, err error) {
 	vals := [numLeaves]string{d.Subscriber.Email, d.Subscriber.Name, d.UnsubscribeURL, d.Subject}
 	var toks [numLeaves]string
 	for i, v := range vals {
 		if strings.ContainsAny(v, "\r\x00") {
-			return r.renderSlow(d)
+			return r.slowParts(d)
 		}
 		if v != "" {
 			toks[i] = r.toks[i]
@@ -115,7 +125,7 @@ func (r *Renderer) renderHTML(d Data, key []byte) (html, text string, err error)
 	if err != nil {
 		// The placeholders may fail where the values do not (slice
 		// .Subscriber.Name 0 30, say): the message decides.
-		return r.renderSlow(d)
+		return r.slowParts(d)
 	}
 	var want, put [numLeaves]string
 	for i, t := range toks {
@@ -126,24 +136,29 @@ func (r *Renderer) renderHTML(d Data, key []byte) (html, text string, err error)
 		if r.personal != nil {
 			var ok bool
 			if w, ok = r.personal.escape(i, vals[i]); !ok {
-				return r.renderSlow(d)
+				return r.slowParts(d)
 			}
 		}
 		want[i], put[i] = w, xhtml.EscapeString(unescape(w))
 	}
-	if r.textFast {
-		text = sh.text.fill(&vals)
-	} else if text, err = r.exec(r.text, d); err != nil {
-		return "", "", err
+	switch {
+	case r.textFast && filling:
+		p.textFill = sh.text.filling(&vals)
+	case r.textFast:
+		p.text = sh.text.fill(&vals)
+	default:
+		if p.text, err = r.exec(r.text, d); err != nil {
+			return parts{}, err
+		}
 	}
 	if r.personal == nil {
 		real, err := r.exec(r.html, d)
 		if err != nil {
-			return "", "", err
+			return parts{}, err
 		}
 		if sh.doc.fill(&want) != real {
-			html, err := r.inlineSlow(real)
-			return html, text, err
+			p.html, err = r.inlineSlow(real)
+			return p, err
 		}
 	}
 	sh.once.Do(func() {
@@ -156,9 +171,27 @@ func (r *Renderer) renderHTML(d Data, key []byte) (html, text string, err error)
 		sh.inlined = cut(doc, r.token)
 	})
 	if sh.err != nil {
-		return "", "", sh.err
+		return parts{}, sh.err
 	}
-	return sh.inlined.fill(&put), text, nil
+	if filling {
+		p.htmlFill = sh.inlined.filling(&put)
+	} else {
+		p.html = sh.inlined.fill(&put)
+	}
+	return p, nil
+}
+
+// parts are a message's HTML and text parts, each a string or, when asked
+// for and the shape allows, a Filling.
+type parts struct {
+	html, text         string
+	htmlFill, textFill *digest.Filling
+}
+
+// slowParts renders the parts without the cache.
+func (r *Renderer) slowParts(d Data) (parts, error) {
+	html, text, err := r.renderSlow(d)
+	return parts{html: html, text: text}, err
 }
 
 // unescape decodes the character references html/template writes.

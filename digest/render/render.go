@@ -329,6 +329,19 @@ func (r *Renderer) Check(ed *digest.Edition, sub digest.Subscriber) error {
 
 // Render renders ed for sub. Errors from templates are *digest.InputError.
 func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Content, error) {
+	return r.render(ed, sub, false)
+}
+
+// RenderFilling renders ed for sub as Render does, but gives the parts
+// that come from a cached shape as Fillings: the shape's text and this
+// subscriber's values, not copied into one string.
+func (r *Renderer) RenderFilling(ed *digest.Edition, sub digest.Subscriber) (digest.Content, error) {
+	return r.render(ed, sub, true)
+}
+
+var _ digest.FillingRenderer = (*Renderer)(nil)
+
+func (r *Renderer) render(ed *digest.Edition, sub digest.Subscriber, filling bool) (digest.Content, error) {
 	ev, err := r.edition(ed)
 	if err != nil {
 		return digest.Content{}, err
@@ -339,11 +352,11 @@ func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Con
 	if d.Subject, err = r.cachedSubject(ev, d, key); err != nil {
 		return digest.Content{}, err
 	}
-	html, text, err := r.renderHTML(d, key)
+	p, err := r.renderHTML(d, key, filling)
 	if err != nil {
 		return digest.Content{}, err
 	}
-	return digest.Content{Subject: d.Subject, Text: text, HTML: html}, nil
+	return digest.Content{Subject: d.Subject, Text: p.text, HTML: p.html, TextFill: p.textFill, HTMLFill: p.htmlFill}, nil
 }
 
 // exec runs t on d. Every run gets its own Refs.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,15 @@ func checkShapes(t *testing.T, r *Renderer, ed *digest.Edition, subs []digest.Su
 				t.Errorf("pass %d, %q: HTML differs from the plain rendering (-want +got):\n%s", pass, sub.Name, diff)
 			}
 			subjects[got.Subject] = true
+			// The same as Fillings, put together, is the same message.
+			filled, err := r.RenderFilling(ed, sub)
+			if err != nil {
+				t.Fatalf("pass %d, %q: RenderFilling: %v", pass, sub.Name, err)
+			}
+			m := digest.Message{Text: filled.Text, HTML: filled.HTML, TextFill: filled.TextFill, HTMLFill: filled.HTMLFill}
+			if filled.Subject != got.Subject || m.TextPart() != got.Text || m.HTMLPart() != got.HTML {
+				t.Errorf("pass %d, %q: RenderFilling's parts differ from Render's", pass, sub.Name)
+			}
 		}
 	}
 	return subjects
@@ -339,5 +349,30 @@ func TestSubjectShapesConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// With the built-in templates, RenderFilling gives both parts as
+// Fillings of their cached shapes: the text common to every subscriber is
+// not copied for each.
+func TestRenderFillingUsesTheShape(t *testing.T) {
+	r := newTestRenderer(t, "")
+	ed := testEdition(3)
+	var lits []string
+	for _, email := range []string{"ada@example.com", "grace@example.org"} {
+		c, err := r.RenderFilling(ed, digest.Subscriber{Email: email, Name: "Ada"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.TextFill == nil || c.HTMLFill == nil || c.Text != "" || c.HTML != "" {
+			t.Fatalf("%s: parts as strings, want Fillings", email)
+		}
+		if len(c.HTMLFill.Vals) == 0 || !slices.Contains(c.HTMLFill.Vals, "Ada") {
+			t.Errorf("%s: HTML values %q, want the name among them", email, c.HTMLFill.Vals)
+		}
+		if lits != nil && &lits[0] != &c.HTMLFill.Lits[0] {
+			t.Errorf("%s: the HTML's literals are a copy, want the shape's own", email)
+		}
+		lits = c.HTMLFill.Lits
 	}
 }
