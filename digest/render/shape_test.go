@@ -292,13 +292,7 @@ func TestOneLine(t *testing.T) {
 		"a\u0085b", "a\u00a0b", "a\u2003b", "a\u3000b", "ünï cødé", "日本 語", "a\xffb", "\xff", "a\x00b",
 		"The Digest — 29 November 2026: Story number 1", "x \u00a0",
 	} {
-		want := strings.Join(strings.Fields(s), " ")
-		if got := oneLine(s); got != want {
-			t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
-		}
-		if got := isOneLine(s); got != (s == want) {
-			t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
-		}
+		checkOneLine(t, s)
 	}
 }
 
@@ -306,15 +300,19 @@ func TestOneLine(t *testing.T) {
 func FuzzOneLine(f *testing.F) {
 	f.Add("a b")
 	f.Add(" a\u00a0b\t")
-	f.Fuzz(func(t *testing.T, s string) {
-		want := strings.Join(strings.Fields(s), " ")
-		if got := oneLine(s); got != want {
-			t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
-		}
-		if got := isOneLine(s); got != (s == want) {
-			t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
-		}
-	})
+	f.Fuzz(checkOneLine)
+}
+
+// checkOneLine compares oneLine and isOneLine on s with strings.Fields
+// joined by spaces.
+func checkOneLine(t *testing.T, s string) {
+	want := strings.Join(strings.Fields(s), " ")
+	if got := oneLine(s); got != want {
+		t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
+	}
+	if got := isOneLine(s); got != (s == want) {
+		t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
+	}
 }
 
 // TestSubjectShapesConcurrent renders personal subjects from many
