@@ -8,10 +8,10 @@
 // go-mail's verbatim header setters. DKIM signatures are added with
 // github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
 // smtp package; MAIL, RCPT and DATA go out in one write when the server
-// offers PIPELINING (RFC 2920), behind the previous message's final dot when
-// the connection was told the next envelope (digest.Announcer), and each
-// refusal keeps its reply code and the stage it happened at. There is no support for attachments or several
-// recipients per message.
+// offers PIPELINING (RFC 2920), behind the previous message's final dot
+// when the connection was told the next envelope (digest.Announcer), and
+// each refusal keeps its reply code and the stage it happened at. There is
+// no support for attachments or several recipients per message.
 package mailer
 
 import (
@@ -76,8 +76,10 @@ func WriteMessage(w io.Writer, m *digest.Message, opts ...BuildOption) error {
 // cached. So the builder has go-mail write the message with a random word
 // for each part's body, then puts each body in place of its word, encoded
 // by a qpCache, which gives the same bytes as go-mail's encoder and copies
-// the lines it has encoded for an earlier message. Should a word not appear
-// exactly once, go-mail writes the message on its own.
+// the lines it has encoded for an earlier message (or, for a part given as
+// a digest.Filling, encoded once for its shape). go-mail's Msg is kept from
+// one message to the next while only the personal headers change. Should
+// a word not appear exactly once, go-mail writes the message on its own.
 type builder struct {
 	word  string // random; "" until the first message
 	raw   bytes.Buffer
@@ -186,7 +188,7 @@ func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) 
 	return st.end(b.out), nil
 }
 
-// slow has go-mail write the message, bodies and all.
+// slow is buildSlow, then dot-stuffed if stuffed.
 func (b *builder) slow(m *digest.Message, o *buildOptions, stuffed bool) ([]byte, error) {
 	msg, err := b.buildSlow(m, o)
 	if err != nil || !stuffed {

@@ -465,11 +465,8 @@ func (c *smtpConn) transact(from, to string, wire []byte, next *envelopeAddrs) (
 
 // write writes b and flushes it.
 func (c *smtpConn) write(b []byte) error {
-	w := c.client.Text.W
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	return w.Flush()
+	_, err := c.writeCounted(b)
+	return err
 }
 
 // envelope sends MAIL, RCPT and DATA one at a time.
