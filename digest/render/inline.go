@@ -39,7 +39,6 @@ type shape struct {
 type holes struct {
 	lits   []string
 	leaves []int
-	size   int // of lits
 }
 
 // cut cuts doc at the placeholders, token followed by the leaf's letter
@@ -60,9 +59,6 @@ func cut(doc, token string) holes {
 		doc = doc[i+len(token)+2:]
 	}
 	h.lits = append(h.lits, doc)
-	for _, l := range h.lits {
-		h.size += len(l)
-	}
 	return h
 }
 
@@ -77,18 +73,7 @@ func (h holes) filling(vals *[numLeaves]string) *digest.Filling {
 
 // fill returns the document with the values put in.
 func (h holes) fill(vals *[numLeaves]string) string {
-	n := h.size
-	for _, l := range h.leaves {
-		n += len(vals[l])
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for i, l := range h.leaves {
-		b.WriteString(h.lits[i])
-		b.WriteString(vals[l])
-	}
-	b.WriteString(h.lits[len(h.lits)-1])
-	return b.String()
+	return h.filling(vals).String()
 }
 
 // renderHTML renders the HTML part for d, its CSS inlined, and the text
