@@ -132,7 +132,8 @@ func unjoin(err error) []error {
 // cfg makes, and how loudly a run over SMTP should say so: a warning when
 // there is no way at all (the law wants one in most places), a note when
 // there is no one-click unsubscribe (RFC 8058), which Gmail and Yahoo ask
-// of bulk senders and which needs DIGEST_BASE_URL.
+// of bulk senders and which needs DIGEST_BASE_URL. With one-click links
+// there is nothing to say: the level is slog.LevelDebug.
 func unsubscribeAdvice(cfg *Config) (advice string, level slog.Level) {
 	switch {
 	case cfg.List.BaseURL != "":
