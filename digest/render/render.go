@@ -15,7 +15,9 @@
 // result with its own values put in. This holds when the templates only
 // print those values or test them for emptiness; a template that compares
 // or transforms them is run (and, for the HTML, inlined) per message, with
-// the same output.
+// the same output. RenderFilling gives a cached part as its shape and the
+// subscriber's values, not put together (a digest.Filling), so that the
+// mailer encodes the shape once.
 //
 // The package neither sends mail nor builds MIME; see package mailer.
 package render
