@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -27,6 +28,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("run: unexpected argument %q", fs.Arg(0))}
+	}
+	if err := checkInputsExist(cfg, o.editionFile != ""); err != nil {
+		return err
 	}
 	if *shardFlag != "" {
 		sh, err := parseShard(*shardFlag, e.environ)
@@ -255,3 +259,33 @@ func writeJSON(path string, v any) error {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// checkInputsExist reports a missing sources list or subscriber list as bad
+// input (exit 2) before anything is written: run outside a clone with
+// nothing configured, the bundled examples are not there, and a state file
+// left in the current folder would only confuse the next try. The sources
+// list is not needed when the edition comes from a file.
+// defaultSources is DIGEST_SOURCES' default, the bundled example list.
+const defaultSources = "examples/sources.txt"
+
+func checkInputsExist(cfg *Config, fromEditionFile bool) error {
+	type input struct{ path, setting string }
+	inputs := []input{{cfg.Subscribers, "DIGEST_SUBSCRIBERS"}}
+	if !fromEditionFile {
+		inputs = append([]input{{cfg.Sources, "DIGEST_SOURCES"}}, inputs...)
+	}
+	var missing []string
+	for _, in := range inputs {
+		if _, err := os.Stat(in.path); err != nil {
+			missing = append(missing, fmt.Sprintf("%s %s: %v", in.setting, in.path, errors.Unwrap(err)))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	hint := "set them in the environment or a --config file (digest help settings lists every setting)"
+	if cfg.Sources == defaultSources {
+		hint = "the defaults are the bundled examples, found only in a clone of digest's repository: " + hint
+	}
+	return usageError{fmt.Errorf("run: %s; %s", strings.Join(missing, "; "), hint)}
+}
