@@ -31,54 +31,16 @@ func evalPages(w io.Writer, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir := "../shared/eval/pages-dev"
+	dir := defaultPages
 	if fs.NArg() > 0 {
 		dir = fs.Arg(0)
 	}
-	truth, err := readGroundTruth(filepath.Join(dir, "ground-truth.json"))
+	truth, scores, err := extractionScores(dir)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(truth))
-	for id := range truth {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-
-	type score struct {
-		id        string
-		p, r      float64
-		gotTokens int
-	}
-	var scores []score
-	var sumP, sumR float64
-	var nP, nR int
-	for _, id := range ids {
-		page, err := readGzip(filepath.Join(dir, id+".html.gz"))
-		if err != nil {
-			return err
-		}
-		u, _ := url.Parse(truth[id].URL)
-		got, err := extract.HTML(bytes.NewReader(page), u, "")
-		if err != nil && !errors.Is(err, extract.ErrNoContent) {
-			return fmt.Errorf("page %s: %w", id, err)
-		}
-		p, pOK, r, rOK := precisionRecall(shingleScore(truth[id].ArticleBody, got.Text))
-		if pOK {
-			sumP += p
-			nP++
-		}
-		if rOK {
-			sumR += r
-			nR++
-		}
-		scores = append(scores, score{id, p, r, len(tokenRE.FindAllString(got.Text, -1))})
-	}
-	if nP == 0 || nR == 0 {
-		return fmt.Errorf("pages: no pages scored in %s", dir)
-	}
 	if *verbose {
-		slices.SortFunc(scores, func(a, b score) int {
+		slices.SortFunc(scores, func(a, b pageScore) int {
 			fa, fb := f1(a.p, a.r), f1(b.p, b.r)
 			switch {
 			case fa < fb:
@@ -96,9 +58,91 @@ func evalPages(w io.Writer, args []string) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
-	p, r := sumP/float64(nP), sumR/float64(nR)
-	fmt.Fprintf(w, "pages: %d  precision: %.3f  recall: %.3f  F1: %.3f\n", len(scores), p, r, f1(p, r))
+	p, r, f := extractionF1(scores)
+	fmt.Fprintf(w, "pages: %d  precision: %.3f  recall: %.3f  F1: %.3f (folds %s)\n", len(scores), p, r, f, meanSpread(foldExtractionF1(scores), "%.3f"))
 	return nil
+}
+
+// defaultPages is the development page set, from the repository's root.
+const defaultPages = "../shared/eval/pages-dev"
+
+// A pageScore is the extraction precision and recall on one page; pOK and
+// rOK are false for a figure that evaluate.py leaves out of its means.
+type pageScore struct {
+	id        string
+	p, r      float64
+	pOK, rOK  bool
+	gotTokens int
+}
+
+// extractionScores extracts the main text of every page of the set in dir
+// and scores it against the true article body.
+func extractionScores(dir string) (map[string]truePage, []pageScore, error) {
+	truth, err := readGroundTruth(filepath.Join(dir, "ground-truth.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]string, 0, len(truth))
+	for id := range truth {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var scores []pageScore
+	for _, id := range ids {
+		page, err := readGzip(filepath.Join(dir, id+".html.gz"))
+		if err != nil {
+			return nil, nil, err
+		}
+		u, _ := url.Parse(truth[id].URL)
+		got, err := extract.HTML(bytes.NewReader(page), u, "")
+		if err != nil && !errors.Is(err, extract.ErrNoContent) {
+			return nil, nil, fmt.Errorf("page %s: %w", id, err)
+		}
+		p, pOK, r, rOK := precisionRecall(shingleScore(truth[id].ArticleBody, got.Text))
+		scores = append(scores, pageScore{id, p, r, pOK, rOK, len(tokenRE.FindAllString(got.Text, -1))})
+	}
+	if len(scores) == 0 {
+		return nil, nil, fmt.Errorf("pages: no pages in %s", dir)
+	}
+	return truth, scores, nil
+}
+
+// extractionF1 returns the mean precision and recall over the pages and
+// the F1 of the two means, as evaluate.py does.
+func extractionF1(scores []pageScore) (p, r, f float64) {
+	var nP, nR int
+	for _, s := range scores {
+		if s.pOK {
+			p += s.p
+			nP++
+		}
+		if s.rOK {
+			r += s.r
+			nR++
+		}
+	}
+	if nP > 0 {
+		p /= float64(nP)
+	}
+	if nR > 0 {
+		r /= float64(nR)
+	}
+	return p, r, f1(p, r)
+}
+
+// foldExtractionF1 returns the extraction F1 on each fold of the pages.
+func foldExtractionF1(scores []pageScore) []float64 {
+	out := make([]float64, folds)
+	for k := range folds {
+		var part []pageScore
+		for _, s := range scores {
+			if foldOf(s.id) == k {
+				part = append(part, s)
+			}
+		}
+		_, _, out[k] = extractionF1(part)
+	}
+	return out
 }
 
 type truePage struct {

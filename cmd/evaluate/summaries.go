@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -38,26 +37,25 @@ type articleScore [len(measureNames)]float64
 // It then prints the paired difference between the extractive summarizer
 // and each baseline, per measure, with a percentile bootstrap 95%
 // confidence interval over articles (-bootstrap resamples, seeded, so the
-// figures repeat), and the same differences on each half of a fixed 2-fold
-// split of the articles (by a hash of the article ID). To keep a half
-// honest, tune with -half a and report -half b, or the reverse: -half
-// scores only that half.
+// figures repeat), and the mean and standard deviation of the difference
+// over the 5 folds of the articles (by a hash of the article ID). To keep
+// a fold honest, tune on the others: -fold N scores only fold N.
 //
-//	go run ./cmd/evaluate summaries [-words N] [-sentences N] [-bootstrap N] [-half a|b] [-v] [FILE]
+//	go run ./cmd/evaluate summaries [-words N] [-sentences N] [-bootstrap N] [-fold N] [-v] [FILE]
 func evalSummaries(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("summaries", flag.ContinueOnError)
 	words := fs.Int("words", summary.DefaultWords, "word budget of the summarizer and TextRank")
 	sentences := fs.Int("sentences", summary.DefaultSentences, "most sentences of the summarizer and TextRank")
 	resamples := fs.Int("bootstrap", 2000, "bootstrap resamples for the confidence intervals (0: none)")
-	half := fs.String("half", "", "score only half a or b of the 2-fold split")
+	fold := fs.Int("fold", -1, "score only fold `N` (0 to 4) of the 5-fold split")
 	verbose := fs.Bool("v", false, "print each article's ROUGE-1 F1 for the summarizer and Lead-3, worst first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *half != "" && *half != "a" && *half != "b" {
-		return fmt.Errorf("-half %q: want a or b", *half)
+	if *fold >= folds {
+		return fmt.Errorf("-fold %d: want 0 to %d", *fold, folds-1)
 	}
-	file := "../shared/eval/news-summaries-dev.jsonl"
+	file := defaultNews
 	if fs.NArg() > 0 {
 		file = fs.Arg(0)
 	}
@@ -65,10 +63,10 @@ func evalSummaries(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *half != "" {
-		arts = slices.DeleteFunc(arts, func(a newsArticle) bool { return halfOf(a.ID) != *half })
+	if *fold >= 0 {
+		arts = slices.DeleteFunc(arts, func(a newsArticle) bool { return foldOf(a.ID) != *fold })
 		if len(arts) == 0 {
-			return fmt.Errorf("%s: no articles in half %s", file, *half)
+			return fmt.Errorf("%s: no articles in fold %d", file, *fold)
 		}
 	}
 	opts := summary.Options{Words: *words, Sentences: *sentences}
@@ -97,8 +95,8 @@ func evalSummaries(w io.Writer, args []string) error {
 	}
 	n := float64(len(arts))
 	which := ""
-	if *half != "" {
-		which = " (half " + *half + ")"
+	if *fold >= 0 {
+		which = fmt.Sprintf(" (fold %d)", *fold)
 	}
 	fmt.Fprintf(w, "%d articles from %s%s; budget %d words, %d sentences; mean F1 × 100\n\n", len(arts), file, which, opts.Words, opts.Sentences)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -112,22 +110,14 @@ func evalSummaries(w io.Writer, args []string) error {
 		return err
 	}
 
-	// Paired differences, whole set and per half.
-	halves := [2][]int{}
-	for i, a := range arts {
-		if halfOf(a.ID) == "a" {
-			halves[0] = append(halves[0], i)
-		} else {
-			halves[1] = append(halves[1], i)
-		}
-	}
+	// Paired differences, whole set and over the folds.
 	fmt.Fprintf(w, "\nPaired difference extractive − baseline, mean over articles")
 	if *resamples > 0 {
 		fmt.Fprintf(w, " [bootstrap 95%% CI, %d resamples]", *resamples)
 	}
-	fmt.Fprintf(w, "; halves a (%d) and b (%d) of the 2-fold split:\n\n", len(halves[0]), len(halves[1]))
+	fmt.Fprintf(w, "; mean ± sd over the %d folds:\n\n", folds)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "baseline\tmeasure\tall\t95% CI\thalf a\thalf b\t")
+	fmt.Fprintln(tw, "baseline\tmeasure\tall\t95% CI\tfolds\t")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for k := 1; k < len(systems); k++ {
 		d := differences(scores[0], scores[k])
@@ -136,13 +126,13 @@ func evalSummaries(w io.Writer, args []string) error {
 		if *resamples > 0 {
 			lo, hi = bootstrap(d, *resamples, rng)
 		}
-		ha, hb := meanOf(d, halves[0]), meanOf(d, halves[1])
+		byFold := foldMeans(arts, d)
 		for m, name := range measureNames {
 			ci := "-"
 			if *resamples > 0 {
 				ci = fmt.Sprintf("[%+.2f, %+.2f]", lo[m], hi[m])
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%+.2f\t%s\t%s\t%s\t\n", systems[k].name, name, all[m], ci, orDash(ha[m], halves[0]), orDash(hb[m], halves[1]))
+			fmt.Fprintf(tw, "%s\t%s\t%+.2f\t%s\t%s\t\n", systems[k].name, name, all[m], ci, meanSpread(byFold[m], "%+.2f"))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -167,23 +157,27 @@ func evalSummaries(w io.Writer, args []string) error {
 	return nil
 }
 
-// orDash formats a mean difference, or "-" when no articles were averaged.
-func orDash(d float64, idx []int) string {
-	if len(idx) == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%+.2f", d)
-}
+// defaultNews is the development news set, from the repository's root.
+const defaultNews = "../shared/eval/news-summaries-dev.jsonl"
 
-// halfOf puts an article in half "a" or "b" of the 2-fold split, by a hash
-// of its ID, so that the split does not depend on the file's order.
-func halfOf(id string) string {
-	h := fnv.New32a()
-	h.Write([]byte(id))
-	if h.Sum32()%2 == 0 {
-		return "a"
+// foldMeans returns, per measure, the mean score of each fold's articles;
+// a fold without articles is left out.
+func foldMeans(arts []newsArticle, s []articleScore) [len(measureNames)][]float64 {
+	idx := make([][]int, folds)
+	for i, a := range arts {
+		idx[foldOf(a.ID)] = append(idx[foldOf(a.ID)], i)
 	}
-	return "b"
+	var out [len(measureNames)][]float64
+	for _, part := range idx {
+		if len(part) == 0 {
+			continue
+		}
+		m := meanOf(s, part)
+		for k := range out {
+			out[k] = append(out[k], m[k])
+		}
+	}
+	return out
 }
 
 // differences returns a[i] − b[i] per article and measure.
