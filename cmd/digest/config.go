@@ -32,6 +32,7 @@ type Config struct {
 	Sources     string `env:"SOURCES" envDefault:"examples/sources.txt" flag:"sources" help:"sources list: one feed URL, feed file, Markdown folder or page a line; or an OPML file"`
 	Subscribers string `env:"SUBSCRIBERS" envDefault:"subscribers.example.csv" flag:"subscribers" help:"subscriber list (CSV with an email column)"`
 	State       string `env:"STATE" envDefault:"digest.db" flag:"state" help:"SQLite state file: editions, journal, suppression list"`
+	NewState    bool   `env:"NEW_STATE" flag:"new-state" help:"for one run: a file at the state's path that is not digest's state (empty, or another file) is renamed to STATE.aside-TIME and a new state is made"`
 	Templates   string `env:"TEMPLATES" flag:"templates" help:"folder of templates to use instead of the built-in ones"`
 	Outbox      string `env:"OUTBOX" envDefault:"outbox" flag:"outbox" help:"folder for .eml files when no SMTP URL is set"`
 

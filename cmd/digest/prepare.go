@@ -37,7 +37,7 @@ func cmdPrepare(ctx context.Context, e *env, args []string) error {
 	}
 	log := newLogger(e.stderr, cfg)
 	now := time.Now
-	st, closeState, err := openState(ctx, cfg)
+	st, closeState, err := openState(ctx, cfg, e.stderr)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	if advice, level := unsubscribeAdvice(cfg); cfg.SMTP.URL != "" && level > slog.LevelDebug {
 		log.Log(ctx, level, "unsubscribe: "+advice)
 	}
-	st, closeState, err := openState(ctx, cfg)
+	st, closeState, err := openState(ctx, cfg, e.stderr)
 	if err != nil {
 		return nil, 0, err
 	}

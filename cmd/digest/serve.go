@@ -44,9 +44,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.State)
+	st, err := openWritable(ctx, cfg, e.stderr)
 	if err != nil {
-		return fmt.Errorf("state: %w", err)
+		return err
 	}
 	defer st.Close()
 

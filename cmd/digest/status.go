@@ -26,7 +26,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := store.OpenReadOnly(ctx, cfg.State)
 	if err != nil {
-		return fmt.Errorf("state: %w", err)
+		return stateError(err)
 	}
 	defer st.Close()
 	eds, err := st.Recent(ctx, *n)

@@ -7,8 +7,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-
-	"github.com/digest-newsletter/digest/digest/store"
 )
 
 // cmdUnsubscribe puts addresses on the suppression list (reason "manual"),
@@ -37,9 +35,9 @@ func cmdUnsubscribe(ctx context.Context, e *env, args []string) error {
 	if len(bad) > 0 {
 		return usageError{fmt.Errorf("unsubscribe: not an address: %s", strings.Join(bad, ", "))}
 	}
-	st, err := store.Open(ctx, cfg.State)
+	st, err := openWritable(ctx, cfg, e.stderr)
 	if err != nil {
-		return fmt.Errorf("state: %w", err)
+		return err
 	}
 	defer st.Close()
 	already, err := st.Suppressed(ctx, emails)

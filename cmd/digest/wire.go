@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -201,18 +202,55 @@ func domainOf(from string) string {
 	return "localhost"
 }
 
-// openState takes the run lock and opens the state.
-func openState(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
+// openState takes the run lock and opens the state with openWritable.
+func openState(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, func(), error) {
 	unlock, err := store.Lock(cfg.State)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := store.Open(ctx, cfg.State)
+	st, err := openWritable(ctx, cfg, warn)
 	if err != nil {
 		unlock()
-		return nil, nil, fmt.Errorf("state: %w", err)
+		return nil, nil, err
 	}
 	return st, func() { st.Close(); unlock() }, nil
+}
+
+// openWritable opens the state for a command that writes to it. With
+// --new-state, a file at the state's path that is not digest's state is
+// first renamed out of the way (said on warn), so that a new state is
+// made; a real state is never set aside.
+func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, error) {
+	if cfg.NewState {
+		aside, err := store.SetAside(ctx, cfg.State, time.Now())
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--new-state: %w; run without --new-state (DIGEST_NEW_STATE)", err)}
+		}
+		if aside != "" {
+			fmt.Fprintf(warn, "warning: %s was not digest's state: renamed to %s; a new state starts now, with no record of earlier deliveries\n", cfg.State, aside)
+		}
+	}
+	st, err := store.Open(ctx, cfg.State)
+	if err != nil {
+		return nil, stateError(err)
+	}
+	return st, nil
+}
+
+// stateError says what to do about a state file that was refused: a file
+// that is not digest's state, or one a newer digest wrote, is a setting
+// to correct (exit 2).
+func stateError(err error) error {
+	var nse *store.NotStateError
+	switch {
+	case errors.As(err, &nse) && nse.Newer:
+		return usageError{fmt.Errorf("%w: use that digest (or a newer one); this one cannot read its records", err)}
+	case errors.As(err, &nse):
+		return usageError{fmt.Errorf("%w, and is left as it is: digest does not start a new state by itself "+
+			"where a file exists, since a new state would mail every subscriber again. Check --state (DIGEST_STATE); "+
+			"to start afresh on purpose, run once with --new-state (DIGEST_NEW_STATE=1), which renames the file to %s.aside-TIME", err, nse.Path)}
+	}
+	return fmt.Errorf("state: %w", err)
 }
 
 // openDry opens the state for a command that must not change it (preview,
@@ -224,7 +262,7 @@ func openDry(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
 		return st, func() { st.Close() }, nil
 	}
 	if _, statErr := os.Stat(cfg.State); statErr == nil {
-		return nil, nil, fmt.Errorf("state: %w", err)
+		return nil, nil, stateError(err)
 	}
 	dir, err := os.MkdirTemp("", "digest-dry-")
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -61,18 +60,30 @@ type Store struct {
 	record [len(recordShares)][len(recordChunks)]*sql.Stmt
 }
 
-// Open opens the state file at path, creating it and its directory if
-// needed, and brings its schema up to date. A new file (and its WAL) is
-// readable by its owner only: it holds subscribers' addresses. Open fails
-// if the file was written by a newer digest with a schema this one does
-// not know.
+// Open opens the state file at path and brings its schema up to date. Only
+// where no file exists does it make a new state (and its directory): a new
+// file (and its WAL) is readable by its owner only, as it holds
+// subscribers' addresses. A file that exists but is not digest's state (an
+// empty file, another SQLite database, anything else) or that a newer
+// digest wrote is refused with a *NotStateError and left as it is.
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
-	if err := create(abs); err != nil {
+	made := false
+	switch ok, err := exists(abs); {
+	case err != nil:
 		return nil, fmt.Errorf("open state: %w", err)
+	case !ok:
+		if made, err = createState(ctx, abs); err != nil {
+			return nil, fmt.Errorf("open state %s: %w", abs, err)
+		}
+	}
+	if !made {
+		if err := checkState(ctx, abs); err != nil {
+			return nil, fmt.Errorf("open state: %w", err)
+		}
 	}
 	s := &Store{path: abs}
 	s.w, err = sql.Open("sqlite", dsn(abs, "",
@@ -88,7 +99,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.w.SetMaxIdleConns(1)
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.migrate(ctx); err != nil {
+	if err := migrate(ctx, s.w, false); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open state %s: %w", abs, err)
 	}
@@ -117,7 +128,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
-	if _, err := os.Stat(abs); err != nil {
+	if err := checkState(ctx, abs); err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
 	s := &Store{path: abs}
@@ -150,23 +161,6 @@ func openReader(abs, mode string) (*sql.DB, error) {
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(0)
 	return db, nil
-}
-
-// create makes the directory of path and an empty file at path, private
-// to the owner, unless the file exists. SQLite gives the WAL and shared
-// memory files the same permissions as the database file.
-func create(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // dsn builds a file: URI for the driver, so that a path holding '?' or '#'
@@ -281,25 +275,25 @@ CREATE TABLE blurbs (
 	`ALTER TABLE journal ADD COLUMN run TEXT NOT NULL DEFAULT '';`,
 }
 
-// migrate creates the schema version table if needed and applies the
-// missing migrations, all in one transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// migrate applies the missing migrations to db, all in one transaction.
+// A fresh database (only ever a file createState has just made) gets the
+// schema version table first; any other must have it already, so a file
+// that is not digest's state is never written to.
+func migrate(ctx context.Context, db *sql.DB, fresh bool) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	var v int
-	switch err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); {
-	case errors.Is(err, sql.ErrNoRows):
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+	if fresh {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT;
+			INSERT INTO schema_version (version) VALUES (0)`); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-	case err != nil:
-		return fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
+		return fmt.Errorf("migrate: schema version: %w", err)
 	}
 	if v > len(migrations) {
 		return fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
