@@ -10,7 +10,13 @@
 // similarity) to choose which later sentences complete it, skipping
 // sentences that repeat one already chosen, page furniture such as
 // "Scroll down for video", and photo captions run into the text without a
-// full stop. It knows English only.
+// full stop. A blurb is made of whole sentences of the article as it is
+// written, an agency's dateline ("(CNN) --") included: never a line without
+// a final full stop, question or exclamation mark (a headline, a list item,
+// a byline, a label), never the article's title, never half of a quotation
+// or a bracket. Its word lists (stop words, furniture phrases) are
+// English; sentence splitting also knows common abbreviations of German,
+// Portuguese, Spanish, Italian and Indonesian and scripts without case.
 package summary
 
 import (
@@ -62,19 +68,25 @@ func New(opts Options) *Extractive {
 }
 
 // Summarize returns the blurb of a.Text, one sentence an element; an
-// article without text has an empty blurb. It does no I/O: ctx is only
-// checked for cancellation.
+// article without text has an empty blurb. The blurb never repeats
+// a.Title: a first line that is the title is not a sentence of it. It does
+// no I/O: ctx is only checked for cancellation.
 func (e *Extractive) Summarize(ctx context.Context, a digest.Article) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("summarize %s: %w", a.ID, err)
 	}
-	return e.Sentences(a.Text), nil
+	return e.summarize(a.Text, a.Title), nil
 }
 
 // Sentences returns the summary of text, one sentence an element, in the
 // article's order.
 func (e *Extractive) Sentences(text string) []string {
-	d := analyze(text)
+	return e.summarize(text, "")
+}
+
+// summarize returns the summary of text, never repeating title.
+func (e *Extractive) summarize(text, title string) []string {
+	d := analyze(text, title)
 	if len(d.sents) == 0 {
 		return nil
 	}
@@ -121,7 +133,7 @@ func Lead(text string, n int) []string {
 // budget, in article order. It ignores position and redundancy; it is the
 // baseline that Extractive improves on.
 func TextRank(text string, opts Options) []string {
-	d := analyze(text)
+	d := analyze(text, "")
 	if len(d.sents) == 0 {
 		return nil
 	}
@@ -159,16 +171,22 @@ type document struct {
 	sim   [][]float64
 }
 
-func analyze(text string) document {
+func analyze(text, title string) document {
 	var d document
 	var split []piece
-	for i, s := range Split(text) {
-		if i == 0 {
-			if t := strings.TrimSpace(dateline.ReplaceAllString(s, "")); t != "" {
-				s = t
-			}
+	for _, para := range paragraphs(text) {
+		var ps []piece
+		for _, s := range splitParagraph(para, nil) {
+			ps = append(ps, splitCaptions(s)...)
 		}
-		split = append(split, splitCaptions(s)...)
+		split = append(split, joinQuotes(ps)...)
+	}
+	titleWords := wordsOf(title)
+	if len(titleWords) > 0 && len(split) > 0 {
+		split[0].text = cutTitle(split[0].text, titleWords)
+		if split[0].text == "" {
+			split = split[1:]
+		}
 	}
 	docs := make([][]string, len(split))
 	for i, p := range split {
@@ -176,7 +194,8 @@ func analyze(text string) document {
 		d.sents = append(d.sents, sentence{
 			text:     p.text,
 			words:    n,
-			eligible: n >= minWords && n <= maxWords && !p.caption && !isBoilerplate(p.text),
+			eligible: n >= minWords && n <= maxWords && !p.caption && !isBoilerplate(p.text) &&
+				isWhole(p.text) && !slices.Equal(wordsOf(p.text), titleWords),
 		})
 		docs[i] = terms(p.text)
 	}

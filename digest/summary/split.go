@@ -15,8 +15,11 @@ import (
 // sentence they close. Whitespace inside a sentence is collapsed to single
 // spaces.
 //
-// Split knows English only, and it cannot find a boundary that has no
-// punctuation, such as a photo caption run into the next sentence.
+// Split knows the abbreviations of English best, and some of German,
+// Portuguese, Spanish, Italian and Indonesian; in scripts without case
+// (Korean, Chinese) any letter may open a sentence. It cannot find a
+// boundary that has no punctuation, such as a photo caption run into the
+// next sentence.
 func Split(text string) []string {
 	var out []string
 	for _, para := range paragraphs(text) {
@@ -90,11 +93,12 @@ const (
 // boundary decides whether the sentence ends after punct, given the text
 // before it (from the sentence's start) and the text after the space.
 func boundary(before, punct, next string) bool {
-	// The next sentence must open with a capital letter or digit, possibly
+	// The next sentence must open with a capital letter or digit, or a
+	// letter of a script without case (Korean, Chinese, Arabic), possibly
 	// after opening quotes or brackets.
 	first := strings.TrimLeft(next, openers)
 	r, _ := utf8.DecodeRuneInString(first)
-	if !unicode.IsUpper(r) && !unicode.IsDigit(r) {
+	if !unicode.IsUpper(r) && !unicode.IsDigit(r) && !caseless(r) {
 		return false
 	}
 	if !strings.HasPrefix(punct, ".") || strings.HasPrefix(punct, "..") {
@@ -110,8 +114,8 @@ func boundary(before, punct, next string) bool {
 		return false // Mr. Smith, Dr. Who, St. Louis
 	case unicode.IsDigit(r) && numbered[key]:
 		return false // Jan. 5, No. 10, pp. 3
-	case len(word) == 1 && unicode.IsUpper(rune(word[0])):
-		return false // George W. Bush, J. K. Rowling
+	case utf8.RuneCountInString(word) == 1 && unicode.IsLetter(r0(word)):
+		return false // George W. Bush, J. K. Rowling, z. B.
 	case strings.Contains(word, "."):
 		// e.g. and i.e. never end a sentence; U.S. or a.m. do when a
 		// common sentence opener follows.
@@ -123,6 +127,18 @@ func boundary(before, punct, next string) bool {
 		return openerWords[nextWord]
 	}
 	return true
+}
+
+// caseless reports whether r is a letter of a script without upper and
+// lower case, whose sentences open with any letter.
+func caseless(r rune) bool {
+	return unicode.IsLetter(r) && !unicode.IsUpper(r) && !unicode.IsLower(r) && !unicode.IsTitle(r)
+}
+
+// r0 returns the first rune of s.
+func r0(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
 }
 
 // lastWord returns the word that the full stop follows, without leading
@@ -151,7 +167,11 @@ func set(words ...string) map[string]bool {
 // titles precede a name and never end a sentence.
 var titles = set("mr", "mrs", "ms", "mssrs", "messrs", "dr", "prof", "sen", "rep", "gov", "gen",
 	"col", "lt", "sgt", "capt", "cpt", "cmdr", "adm", "maj", "pres", "rev", "hon", "st", "mt",
-	"ft", "fr", "sr", "jr", "supt", "insp", "det", "pte", "cpl", "brig", "vs", "v", "nos", "approx")
+	"ft", "fr", "sr", "jr", "supt", "insp", "det", "pte", "cpl", "brig", "vs", "v", "nos", "approx",
+	// German, Portuguese, Spanish, Italian and Indonesian ones that
+	// never end a sentence: "bzw. Kosten", "Sra. Lima", "Dott. Rossi".
+	"bzw", "vgl", "ca", "evtl", "ggf", "inkl", "zzgl", "sog", "hl", "sra", "srta", "dra", "profa",
+	"sto", "sta", "dott", "sig", "sigg", "avv", "arch", "ing", "geom", "bpk", "ibu", "yth")
 
 // numbered are abbreviations usually followed by a number.
 var numbered = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
@@ -161,7 +181,8 @@ var numbered = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept
 // opener follows them.
 var abbreviations = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
 	"nov", "dec", "inc", "ltd", "co", "corp", "plc", "llc", "etc", "al", "bros", "dept", "univ",
-	"assn", "ave", "blvd", "rd", "est", "mph", "min", "max", "vol", "fig", "ch", "sec", "no")
+	"assn", "ave", "blvd", "rd", "est", "mph", "min", "max", "vol", "fig", "ch", "sec", "no",
+	"usw", "ecc", "dll", "dsb", "dst", "nr", "str", "tel")
 
 // openerWords commonly start a sentence; after an ambiguous abbreviation
 // they signal that a new sentence has begun.

@@ -102,3 +102,36 @@ func TestSplitCaptions(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitOtherLanguages checks abbreviations that do not end sentences
+// in German, Portuguese and Italian, and sentences in Korean, whose
+// letters have no case.
+func TestSplitOtherLanguages(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"German bzw.", "Die Preise steigen um fünf bzw. Sechs Prozent. Das gilt ab Januar.",
+			[]string{"Die Preise steigen um fünf bzw. Sechs Prozent.", "Das gilt ab Januar."}},
+		{"German z. B.", "Viele Städte, z. B. Berlin, sperren die Straßen. Der Verkehr staut sich.",
+			[]string{"Viele Städte, z. B. Berlin, sperren die Straßen.", "Der Verkehr staut sich."}},
+		{"Portuguese Sra.", "A Sra. Lima apresentou o projeto. Todos aplaudiram.",
+			[]string{"A Sra. Lima apresentou o projeto.", "Todos aplaudiram."}},
+		{"Italian Dott.", "Il Dott. Rossi ha parlato ieri. Nessuno ha risposto.",
+			[]string{"Il Dott. Rossi ha parlato ieri.", "Nessuno ha risposto."}},
+		{"Korean", "서울시는 새 정책을 발표했다. 시민들은 환영했다. 다만 비용이 문제다.",
+			[]string{"서울시는 새 정책을 발표했다.", "시민들은 환영했다.", "다만 비용이 문제다."}},
+		{"model name with a dot", "Volkswagen showed the ID.3 in Frankfurt. It goes on sale next year.",
+			[]string{"Volkswagen showed the ID.3 in Frankfurt.", "It goes on sale next year."}},
+		{"company and month", "Pacific Gas & Electric Co. cut power on Nov. 20 to 375,000 people. Crews patrolled the lines.",
+			[]string{"Pacific Gas & Electric Co. cut power on Nov. 20 to 375,000 people.", "Crews patrolled the lines."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, Split(tt.in)); diff != "" {
+				t.Errorf("Split(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}

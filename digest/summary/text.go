@@ -2,7 +2,6 @@ package summary
 
 import (
 	"math"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -167,10 +166,6 @@ func isBoilerplate(s string) bool {
 	}
 	return false
 }
-
-// dateline matches an agency dateline opening a story: "(CNN) -- ",
-// "LONDON, England (Reuters) - ".
-var dateline = regexp.MustCompile(`^(?:[A-Z][A-Za-z.,' ]{0,40} )?\((?:CNN|AP|Reuters|AFP|UPI|PA|Bloomberg|EW\.com|CNN Student News)\)\s*(?:--|—|–|-)?\s*`)
 
 // stopWords are English function words left out of similarity.
 var stopWords = set(strings.Fields(`a about above after again against all am an and any are as at be
