@@ -192,8 +192,8 @@ func analyze(text, title string) document {
 	for i, p := range split {
 		n := len(strings.Fields(p.text))
 		d.sents = append(d.sents, sentence{
-			text:     p.text,
-			words:    n,
+			text:  p.text,
+			words: n,
 			eligible: n >= minWords && n <= maxWords && !p.caption && !isBoilerplate(p.text) &&
 				isWhole(p.text) && !slices.Equal(wordsOf(p.text), titleWords),
 		})
