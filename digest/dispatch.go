@@ -81,8 +81,10 @@ type result struct {
 }
 
 // Deliver sends the editions to every subscriber owed one and returns the
-// report. It returns an error only when it could not go on (the subscriber
-// list or the journal failed); the report is valid then too.
+// report. It returns an error only when it could not go on: the subscriber
+// list or the journal failed, or the transport failed in a way only the
+// settings can fix (a *SettingsError: the run stops at the first one and
+// leaves the deliveries pending). The report is valid then too.
 func (d *Dispatcher) Deliver(ctx context.Context, eds Editions) (*Report, error) {
 	d.defaults()
 	r := &Report{Channel: d.Transport.Channel(), Started: d.now()}
@@ -127,7 +129,11 @@ func (d *Dispatcher) Deliver(ctx context.Context, eds Editions) (*Report, error)
 		r.Stopped = "interrupted"
 	}
 	r.Duration = d.now().Sub(r.Started)
-	return r, errors.Join(feedErr, recordErr)
+	var settingsErr error
+	if se := run.settings.Load(); se != nil {
+		settingsErr = se
+	}
+	return r, errors.Join(settingsErr, feedErr, recordErr)
 }
 
 func (d *Dispatcher) defaults() {
@@ -194,10 +200,20 @@ type dispatchRun struct {
 
 	failures   atomic.Int64 // consecutive failed or deferred messages
 	stopReason atomic.Pointer[string]
+	settings   atomic.Pointer[SettingsError] // the settings failure that stopped the run
 }
 
 func (run *dispatchRun) stop(reason string) {
 	run.stopReason.CompareAndSwap(nil, &reason)
+}
+
+// stopFor stops the run for a failure of the settings, err.
+func (run *dispatchRun) stopFor(err error) {
+	var se *SettingsError
+	if errors.As(err, &se) {
+		run.settings.CompareAndSwap(nil, se)
+	}
+	run.stop("the settings need fixing: " + err.Error())
 }
 
 func (run *dispatchRun) stopped(ctx context.Context) bool {
@@ -318,47 +334,37 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 			continue
 		}
 		row, ok := rows[j.ed.ID][email]
-		// An address this run has claimed already is listed twice: the
-		// journal, not a set in memory, says so.
+		if !ok {
+			row = Delivery{Edition: j.ed.ID, Channel: channel, Email: email}
+		}
 		key := j.ed.ID + "\x00" + email
-		if inBatch[key] || (ok && row.Run == run.id) {
-			c.Invalid++
-			d.Logger.Warn("subscriber skipped", "line", j.sub.Line, "email", email, "err", "address listed twice")
-			continue
+		p := policy{run: run.id, created: j.ed.Created, deferMaxAge: d.DeferMaxAge, resendUnknown: d.ResendUnknown,
+			messageID: MessageID(j.ed.ID, email, run.domain)}
+		st, row := transition(row, now, p)
+		if inBatch[key] {
+			st = stepTwice
 		}
 		inBatch[key] = true
-		if !ok {
-			row = Delivery{Edition: j.ed.ID, Channel: channel, Email: email, Status: Pending}
-		}
-		switch row.Status {
-		case Sent:
+		switch st {
+		case stepTwice:
+			c.Invalid++
+			d.Logger.Warn("subscriber skipped", "line", j.sub.Line, "email", email, "err", "address listed twice")
+		case stepSkipSent:
 			c.AlreadySent++
-			continue
-		case Failed:
+		case stepSkipFailed:
 			c.AlreadyFailed++
-			continue
-		case Sending:
-			if !d.ResendUnknown {
-				c.Unknown++
-				c.addProblem(Problem{Email: email, Status: Sending, Reply: "unknown: a run stopped while sending; resend with --resend-unknown"})
-				continue
-			}
-		case Deferred:
-			if now.Sub(j.ed.Created) > d.DeferMaxAge {
-				row.Status, row.Reply, row.Updated = Failed, "gave up: still deferred when the edition was "+d.DeferMaxAge.String()+" old; last reply: "+row.Reply, now
-				writes = append(writes, row)
-				c.Failed++
-				c.addProblem(Problem{Email: email, Status: Failed, Reply: row.Reply})
-				continue
-			}
+		case stepUnknown:
+			c.Unknown++
+			c.addProblem(Problem{Email: email, Status: Sending, Reply: "unknown: a run stopped while sending; resend with --resend-unknown"})
+		case stepExpire:
+			writes = append(writes, row)
+			c.Failed++
+			c.addProblem(Problem{Email: email, Status: Failed, Reply: row.Reply})
+		case stepSend, stepRetry:
+			j.row = row
+			claimed = append(claimed, j)
+			writes = append(writes, row)
 		}
-		row.Status = Sending
-		row.MessageID = MessageID(j.ed.ID, email, run.domain)
-		row.Updated = now
-		row.Run = run.id
-		j.row = row
-		claimed = append(claimed, j)
-		writes = append(writes, row)
 	}
 	if len(writes) > 0 {
 		if d.Flight != nil {

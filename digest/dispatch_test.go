@@ -3,6 +3,7 @@ package digest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"os"
@@ -514,4 +515,79 @@ func TestDeliverSharesOneRateAndReusesConnections(t *testing.T) {
 		t.Errorf("%d connections for 11 messages on 2 workers, want 2 (one each, reused)", n)
 	}
 	f.exactlyOnce()
+}
+
+// A failure of the settings (a refused login, no usable AUTH, a TLS
+// handshake that fails) is the operator's to fix: the run stops at the
+// first one, nobody is deferred, everyone stays owed, and the run after
+// the fix mails each subscriber once.
+func TestDeliverSettingsFailureStopsTheRunLeavingEveryonePending(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []mailertest.Option
+		url     func(srv *mailertest.Server) string
+		fixed   func(srv *mailertest.Server) string
+		trusted bool // the fixed run trusts the server's certificate
+	}{
+		{
+			name:  "login refused",
+			opts:  []mailertest.Option{mailertest.WithAuth("news", "right")},
+			url:   func(srv *mailertest.Server) string { return strings.Replace(srv.URL(), "//", "//news:wrong@", 1) },
+			fixed: func(srv *mailertest.Server) string { return strings.Replace(srv.URL(), "//", "//news:right@", 1) },
+		},
+		{
+			name: "no AUTH offered",
+			url:  func(srv *mailertest.Server) string { return strings.Replace(srv.URL(), "//", "//news:right@", 1) },
+			fixed: func(srv *mailertest.Server) string {
+				return srv.URL()
+			},
+		},
+		{
+			name:    "certificate not trusted",
+			opts:    []mailertest.Option{mailertest.WithSTARTTLS()},
+			url:     func(srv *mailertest.Server) string { return srv.URL() },
+			fixed:   func(srv *mailertest.Server) string { return srv.URL() },
+			trusted: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 6, tt.opts...)
+			d := f.dispatcher()
+			tr, err := mailer.NewSMTP(mailer.SMTPConfig{URL: tt.url(f.srv), Timeout: 2 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Transport = tr
+			rep, err := d.Deliver(context.Background(), digest.Editions{Daily: f.ed})
+			var se *digest.SettingsError
+			if !errors.As(err, &se) {
+				t.Fatalf("Deliver error %v, want a *digest.SettingsError", err)
+			}
+			if rep.Deferred != 0 || rep.Sent != 0 || rep.Pending != 6 || rep.Stopped == "" {
+				t.Errorf("report %s (stopped %q); want all 6 pending, none deferred, stopped", rep.Summary(), rep.Stopped)
+			}
+			for email, row := range f.journal() {
+				if row.Status != digest.Pending {
+					t.Errorf("%s: journal %s, want pending", email, row.Status)
+				}
+			}
+			if f.srv.Count() != 0 {
+				t.Errorf("server received %d messages, want 0", f.srv.Count())
+			}
+
+			d = f.dispatcher()
+			cfg := mailer.SMTPConfig{URL: tt.fixed(f.srv), Timeout: 2 * time.Second}
+			if tt.trusted {
+				cfg.TLSConfig = f.srv.ClientTLSConfig()
+			}
+			if d.Transport, err = mailer.NewSMTP(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if rep := f.deliver(d); rep.Sent != 6 || !rep.Complete() {
+				t.Errorf("after the fix: %s; want all 6 sent", rep.Summary())
+			}
+			f.exactlyOnce()
+		})
+	}
 }

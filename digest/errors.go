@@ -69,3 +69,22 @@ var ErrLocked = errors.New("digest: another run holds the state lock")
 // the final reply): the server may have accepted it. Such a delivery is
 // recorded as unknown and not retried, so that nobody is mailed twice.
 var ErrMaybeDelivered = errors.New("digest: connection lost after the message was sent; it may have been delivered")
+
+// A SettingsError is a failure only the operator can fix, in the settings:
+// the server refused the login, offers no usable AUTH mechanism, or the TLS
+// handshake failed. Retrying would fail the same way for every subscriber,
+// so a run stops at the first one and leaves the deliveries pending for the
+// run after the fix. Fix says what to change, if the transport knows.
+type SettingsError struct {
+	Fix string
+	Err error
+}
+
+func (e *SettingsError) Error() string {
+	if e.Fix == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + " (" + e.Fix + ")"
+}
+
+func (e *SettingsError) Unwrap() error { return e.Err }

@@ -85,6 +85,9 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job,
 		if *conn == nil {
 			c, err := d.Transport.Open(sendCtx)
 			if err != nil {
+				if res, done := run.settle(conn, &row, "", err); done {
+					return res
+				}
 				lastErr = err
 				continue
 			}
@@ -101,31 +104,10 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job,
 			a.Announce(d.From, next.sub.Email)
 		}
 		reply, err := (*conn).Send(sendCtx, msg)
-		if err == nil {
-			run.failures.Store(0)
-			row.Status, row.Reply, row.Updated = Sent, reply, d.now()
-			return run.finished(result{row: row})
+		if res, done := run.settle(conn, &row, reply, err); done {
+			return res
 		}
 		lastErr = err
-		var se *SendError
-		switch {
-		case errors.Is(err, ErrMaybeDelivered):
-			(*conn).Close()
-			*conn = nil
-			row.Status, row.Reply, row.Updated = Sending, "unknown: "+err.Error(), d.now()
-			return run.failed(run.finished(result{row: row, problem: true}))
-		case errors.As(err, &se) && se.Permanent:
-			row.Status, row.Reply, row.Updated = Failed, se.Error(), d.now()
-			return run.failed(run.finished(result{row: row, problem: true}))
-		case errors.As(err, &se):
-			if se.Code == 421 { // the server is closing the connection
-				(*conn).Close()
-				*conn = nil
-			}
-		default: // a broken connection: redial
-			(*conn).Close()
-			*conn = nil
-		}
 	}
 	if lastErr == nil { // stopped before any attempt
 		row.Status, row.Updated = Pending, d.now()
@@ -133,6 +115,39 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job,
 	}
 	row.Status, row.Reply, row.Updated = Deferred, lastErr.Error(), d.now()
 	return run.failed(run.finished(result{row: row, problem: true}))
+}
+
+// settle applies classify's verdict on one attempt (the opening of a
+// connection, or a send) to row. It reports whether the delivery is
+// settled; if not, the attempt may be repeated.
+func (run *dispatchRun) settle(conn *Conn, row *Delivery, reply string, err error) (result, bool) {
+	d := run.d
+	o, drop := classify(err)
+	if drop && *conn != nil {
+		(*conn).Close()
+		*conn = nil
+	}
+	switch o {
+	case outcomeSent:
+		run.failures.Store(0)
+		row.Status, row.Reply, row.Updated = Sent, reply, d.now()
+		return run.finished(result{row: *row}), true
+	case outcomeUnknown:
+		row.Status, row.Reply, row.Updated = Sending, "unknown: "+err.Error(), d.now()
+		return run.failed(run.finished(result{row: *row, problem: true})), true
+	case outcomeFailed:
+		var se *SendError
+		errors.As(err, &se)
+		row.Status, row.Reply, row.Updated = Failed, se.Error(), d.now()
+		return run.failed(run.finished(result{row: *row, problem: true})), true
+	case outcomeStop:
+		// Nothing was sent and nothing will be until the settings are
+		// fixed: the delivery stays owed, like every one after it.
+		run.stopFor(err)
+		row.Status, row.Reply, row.Updated = Pending, err.Error(), d.now()
+		return run.finished(result{row: *row}), true
+	}
+	return result{}, false
 }
 
 // finished notes a result in the flight log before it reaches the journal.

@@ -21,7 +21,7 @@ import (
 const (
 	exitOK       = 0 // all delivered (or nothing owed)
 	exitError    = 1 // any other error
-	exitUsage    = 2 // bad configuration or input, found before sending
+	exitUsage    = 2 // bad configuration or input: found before sending, or refused by the SMTP server (login, TLS)
 	exitPartial  = 3 // finished, with some deliveries failed or deferred
 	exitLocked   = 4 // another run holds the state lock
 	exitSources  = 5 // --strict and a source failed
@@ -129,7 +129,12 @@ func exitCode(e *env, err error) int {
 	fmt.Fprintf(e.stderr, "digest: %v\n", err)
 	var ie *digest.InputError
 	var ue usageError
+	var se *digest.SettingsError
 	switch {
+	case errors.As(err, &se):
+		// The server refused the settings (login, TLS): retrying will not
+		// help until they are fixed, and the deliveries are still owed.
+		return exitUsage
 	case errors.Is(err, digest.ErrLocked):
 		return exitLocked
 	case errors.Is(err, errSources):

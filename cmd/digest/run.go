@@ -161,6 +161,10 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	prog.done()
 	rep.SourceFailures = failures
 	finishReport(e, cfg, log, rep)
+	var se *digest.SettingsError
+	if errors.As(err, &se) {
+		return rep, len(failures), fmt.Errorf("%w; sending stopped: %d deliveries stay pending, for the next run once this is fixed", err, rep.Pending)
+	}
 	if err != nil {
 		return rep, len(failures), err
 	}

@@ -6,11 +6,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -245,7 +247,7 @@ func (c *smtpConn) dial(ctx context.Context) (err error) {
 	if s.mode == tlsImplicit {
 		tc := tls.Client(raw, s.tlsConfig())
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fmt.Errorf("smtp tls %s: %w", s.redacted, err)
+			return settingsTLS(fmt.Errorf("smtp tls %s: %w", s.redacted, err))
 		}
 		raw = tc
 	}
@@ -262,17 +264,18 @@ func (c *smtpConn) dial(ctx context.Context) (err error) {
 		if ok, _ := client.Extension("STARTTLS"); ok {
 			c.deadline()
 			if err := client.StartTLS(s.tlsConfig()); err != nil {
-				return fmt.Errorf("smtp starttls %s: %w", s.redacted, err)
+				return settingsTLS(fmt.Errorf("smtp starttls %s: %w", s.redacted, err))
 			}
 			encrypted = true
 		} else if s.mode == tlsStartTLS {
-			return fmt.Errorf("smtp %s: %w", s.redacted, ErrNoSTARTTLS)
+			return &digest.SettingsError{Fix: "use a server or port that offers STARTTLS, or set tls= in DIGEST_SMTP_URL",
+				Err: fmt.Errorf("smtp %s: %w", s.redacted, ErrNoSTARTTLS)}
 		}
 	}
 	if s.user != "" {
 		c.deadline()
 		if err := c.auth(client, encrypted); err != nil {
-			return fmt.Errorf("smtp auth %s: %w", s.redacted, err)
+			return settingsAuth(fmt.Errorf("smtp auth %s: %w", s.redacted, err))
 		}
 	}
 	_ = raw.SetDeadline(time.Time{})
@@ -287,6 +290,41 @@ var (
 	ErrNoAuthMech   = errors.New("server offers no usable AUTH mechanism (CRAM-MD5, PLAIN or LOGIN)")
 	ErrInsecureAuth = errors.New("refusing to send a password in plain text to a host that is not loopback")
 )
+
+// settingsAuth marks err, a failed login, as the settings' fault unless it
+// was the network's or the server said to try again later (4xx).
+func settingsAuth(err error) error {
+	var te *textproto.Error
+	fix := "check the SMTP user and password (DIGEST_SMTP_USERNAME, DIGEST_SMTP_PASSWORD or the URL)"
+	switch {
+	case errors.Is(err, ErrNoAuthMech):
+		fix = "check the host and port of DIGEST_SMTP_URL (a submission port such as 587 offers AUTH), or remove its user if the server needs no login"
+	case errors.Is(err, ErrInsecureAuth):
+		fix = "use TLS: smtps:// or tls=starttls in DIGEST_SMTP_URL"
+	case errors.As(err, &te) && te.Code < 500, transientNet(err):
+		return err
+	}
+	return &digest.SettingsError{Fix: fix, Err: err}
+}
+
+// settingsTLS marks err, a failed TLS handshake, as the settings' fault (a
+// certificate that does not verify, a port that does not speak TLS) unless
+// the network failed.
+func settingsTLS(err error) error {
+	if transientNet(err) {
+		return err
+	}
+	return &digest.SettingsError{Fix: "check the host, port and tls= of DIGEST_SMTP_URL, and the server's certificate", Err: err}
+}
+
+// transientNet reports whether err is the network failing (a timeout, a
+// connection closed or reset), which may pass.
+func transientNet(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &ne) && ne.Timeout()
+}
 
 // auth picks CRAM-MD5, then PLAIN, then LOGIN, among those offered.
 func (c *smtpConn) auth(client *gosmtp.Client, encrypted bool) error {
