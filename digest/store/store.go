@@ -1,7 +1,7 @@
 // Package store keeps digest's state in one SQLite file: the frozen
 // editions, the articles already sent, the delivery journal, the suppression
-// list, the fetch cache and the blurb cache. It uses the pure Go driver
-// modernc.org/sqlite, so no C compiler is needed.
+// list, the sign-ups, the fetch cache and the blurb cache. It uses the pure
+// Go driver modernc.org/sqlite, so no C compiler is needed.
 //
 // The file is opened in WAL mode with synchronous=FULL: once Record returns,
 // its rows survive a crash of the process or of the machine. Readers
@@ -273,6 +273,36 @@ CREATE TABLE blurbs (
 	// address listed twice (a row it claimed itself) without holding the
 	// list's addresses in memory.
 	`ALTER TABLE journal ADD COLUMN run TEXT NOT NULL DEFAULT '';`,
+	// 3: sign-ups through digest serve's form: requests waiting for their
+	// confirmation, and confirmed sign-ups with their consent evidence.
+	`
+CREATE TABLE signup_requests (
+	email    TEXT PRIMARY KEY CHECK (email <> '' AND email = lower(email)),
+	address  TEXT NOT NULL, -- as typed
+	name     TEXT NOT NULL,
+	topics   TEXT NOT NULL, -- space-separated
+	cadence  TEXT NOT NULL,
+	nonce    TEXT NOT NULL, -- in the confirmation link; a newer request replaces it
+	at       TEXT NOT NULL,
+	ip       TEXT NOT NULL,
+	agent    TEXT NOT NULL,
+	mailed   TEXT NOT NULL  -- when the last confirmation mail went out
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE signups (
+	email         TEXT PRIMARY KEY CHECK (email <> '' AND email = lower(email)),
+	address       TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	topics        TEXT NOT NULL,
+	cadence       TEXT NOT NULL,
+	requested     TEXT NOT NULL,
+	request_ip    TEXT NOT NULL,
+	request_agent TEXT NOT NULL,
+	confirmed     TEXT NOT NULL,
+	confirm_ip    TEXT NOT NULL,
+	confirm_agent TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 // migrate applies the missing migrations to db, all in one transaction.
