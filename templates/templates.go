@@ -21,7 +21,16 @@ const (
 	Readme  = "README.md"         // documentation of fields and functions
 )
 
+// The template files of sign-ups through digest serve.
+const (
+	Subscribe       = "subscribe.html.tmpl"    // html/template: the form, and the page after it
+	Confirm         = "confirm.html.tmpl"      // html/template: the confirmation link's page
+	ConfirmMailText = "confirm-mail.txt.tmpl"  // text/template: the confirmation mail's subject and text part
+	ConfirmMailHTML = "confirm-mail.html.tmpl" // html/template: the confirmation mail's HTML part
+)
+
 //go:embed subject.txt.tmpl message.html.tmpl message.txt.tmpl README.md
+//go:embed subscribe.html.tmpl confirm.html.tmpl confirm-mail.txt.tmpl confirm-mail.html.tmpl
 var files embed.FS
 
 // FS returns the default templates and their README, at the root of the
@@ -30,3 +39,6 @@ func FS() fs.FS { return files }
 
 // Names returns the names of the three template files, subject first.
 func Names() []string { return []string{Subject, HTML, Text} }
+
+// SignupNames returns the names of the sign-up template files.
+func SignupNames() []string { return []string{Subscribe, Confirm, ConfirmMailText, ConfirmMailHTML} }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestFilesEmbedded(t *testing.T) {
-	for _, name := range append(Names(), Readme) {
+	for _, name := range append(append(Names(), SignupNames()...), Readme) {
 		b, err := fs.ReadFile(FS(), name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -53,6 +53,7 @@ type Config struct {
 	Fetch    FetchConfig    `envPrefix:""`
 	SMTP     SMTPConfig     `envPrefix:""`
 	List     ListConfig     `envPrefix:""`
+	Signup   SignupConfig   `envPrefix:""`
 	LLM      LLMConfig      `envPrefix:""`
 	Ops      OpsConfig      `envPrefix:""`
 	tz       *time.Location `env:"-"`
@@ -89,6 +90,19 @@ type ListConfig struct {
 	Secret     string `env:"SECRET" flag:"-" help:"key for unsubscribe tokens (environment only)"`
 	SecretFile string `env:"SECRET_FILE" flag:"secret-file" help:"file holding the unsubscribe token key"`
 	Mailto     string `env:"UNSUBSCRIBE_MAILTO" flag:"unsubscribe-mailto" help:"address for mailto: unsubscribe requests"`
+}
+
+// SignupConfig holds the settings of sign-ups through digest serve.
+type SignupConfig struct {
+	Enabled  bool          `env:"SIGNUP" flag:"signup" help:"serve the sign-up form with double opt-in at /subscribe (digest serve; needs BASE_URL)"`
+	Topics   []string      `env:"SIGNUP_TOPICS" flag:"signup-topics" help:"topics the sign-up form offers, comma-separated (none: no choice, every item)"`
+	Cadences []string      `env:"SIGNUP_CADENCES" envDefault:"daily" flag:"signup-cadences" help:"cadences the sign-up form offers, comma-separated, the first the default: daily, weekly"`
+	Origins  []string      `env:"SIGNUP_ORIGINS" flag:"signup-origins" help:"web origins whose pages may POST JSON sign-ups (CORS), comma-separated, like https://example.com"`
+	Interval time.Duration `env:"SIGNUP_INTERVAL" envDefault:"10m" flag:"signup-interval" help:"least time between two confirmation mails to one address"`
+	PerIP    int           `env:"SIGNUP_PER_IP" envDefault:"20" flag:"signup-per-ip" help:"most sign-ups an hour from one IP address (an IPv6 /64)"`
+	Expiry   time.Duration `env:"SIGNUP_EXPIRY" envDefault:"48h" flag:"signup-expiry" help:"how long a confirmation link works"`
+	IPHeader string        `env:"CLIENT_IP_HEADER" flag:"client-ip-header" help:"header with the client's address set by the proxy in front of digest serve (X-Forwarded-For: its last address); unset: the connection's"`
+	Welcome  string        `env:"WELCOME" flag:"welcome" help:"latest: mail the latest edition to a new sign-up at once; unset: from the next run"`
 }
 
 // LLMConfig holds the settings of the optional model summaries.
@@ -420,6 +434,39 @@ func (c *Config) Validate() error {
 		} else if c.List.Secret == "" {
 			bad("SECRET", "must be set with BASE_URL, to sign unsubscribe links")
 		}
+	}
+	if c.Signup.Enabled && c.List.BaseURL == "" {
+		bad("SIGNUP", "needs BASE_URL, the public URL the confirmation links point to")
+	}
+	for _, cad := range c.Signup.Cadences {
+		if cad != digest.CadenceDaily && cad != digest.CadenceWeekly {
+			bad("SIGNUP_CADENCES", "%q is not a cadence (want daily or weekly)", cad)
+		}
+	}
+	if len(c.Signup.Cadences) == 0 {
+		bad("SIGNUP_CADENCES", "name at least one cadence")
+	}
+	for _, o := range c.Signup.Origins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad("SIGNUP_ORIGINS", "%q is not an origin like https://example.com", o)
+		}
+	}
+	for _, t := range c.Signup.Topics {
+		if strings.TrimSpace(t) == "" || strings.ContainsAny(t, " \t;|,") {
+			bad("SIGNUP_TOPICS", "%q is not a topic (one word)", t)
+		}
+	}
+	if c.Signup.Interval < 0 {
+		bad("SIGNUP_INTERVAL", "must not be negative")
+	}
+	if c.Signup.PerIP < 1 {
+		bad("SIGNUP_PER_IP", "must be at least 1")
+	}
+	if c.Signup.Expiry < time.Minute {
+		bad("SIGNUP_EXPIRY", "must be at least 1m")
+	}
+	if c.Signup.Welcome != "" && c.Signup.Welcome != "latest" {
+		bad("WELCOME", "must be latest or empty, got %q", c.Signup.Welcome)
 	}
 	if (c.SMTP.DKIMKeyFile == "") != (c.SMTP.DKIMSelector == "") {
 		bad("DKIM_SELECTOR", "DKIM_KEY_FILE and DKIM_SELECTOR go together")

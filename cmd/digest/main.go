@@ -52,7 +52,7 @@ func commands() []command {
 		{"extract", "print the clean main text of a page or article (FILE, URL or -)", cmdExtract},
 		{"summarize", "print the summary of one article (FILE, URL or -), a sentence a line", cmdSummarize},
 		{"templates", "templates init DIR: write the default templates to DIR", cmdTemplates},
-		{"serve", "serve one-click unsubscribe and the web archive of editions", cmdServe},
+		{"serve", "serve one-click unsubscribe, the web archive of editions and the sign-up form", cmdServe},
 		{"unsubscribe", "add an address to the suppression list", cmdUnsubscribe},
 		{"status", "show recent editions and their delivery counts", cmdStatus},
 		{"prepare", "freeze the edition into a file for sharded delivery", cmdPrepare},

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -62,6 +63,8 @@ type Config struct {
 	// Logger receives one line per unsubscribe and every server error;
 	// default: discard.
 	Logger *slog.Logger
+	// Signup, if set, serves the sign-up form and its confirmation link.
+	Signup *Signup
 }
 
 // contentSecurityPolicy lets pages use inline styles and https or data:
@@ -87,9 +90,28 @@ const maxForm = 64 << 10
 //     /archive/{id} serves one as the renderer makes it for a reader with no
 //     address or name; an unknown ID is 404.
 //
+// With Config.Signup set, it serves sign-ups with double opt-in too:
+//
+//   - GET /subscribe shows the form; POST /subscribe takes it (form-encoded,
+//     with the csrf field matching the browser's cookie, or JSON from a page
+//     of an allowed origin). A good submission is answered 200 (JSON: 202)
+//     with the same words whether or not the address is subscribed already,
+//     suppressed or mailed lately; the confirmation mail goes out after the
+//     answer, at most one per address per Signup.Interval. A bad address or
+//     name, a topic or cadence not offered, is 400 naming the field; a body
+//     over 16 KiB is 413; a missing or wrong csrf field, or a browser's
+//     POST from another site, is 403; more than Signup.PerIP submissions an
+//     hour from one network is 429. A filled-in hidden field (a bot) gets
+//     the good answer and nothing else.
+//   - GET /confirm?t=TOKEN shows a button and changes nothing; POST /confirm
+//     with t confirms. A forged token is 403, an expired one 410; each page
+//     says how to try again. Confirming twice changes nothing.
+//
+// No page redirects anywhere a request names.
+//
 // Every response carries a strict Content-Security-Policy,
 // X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
-func NewHandler(cfg Config) http.Handler {
+func NewHandler(cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -103,7 +125,11 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Name = "The Digest"
 	}
 	h := &handler{cfg: cfg, tmpl: template.Must(template.New("page").Parse(pageHTML))}
+	out := &Handler{}
 	mux := http.NewServeMux()
+	if cfg.Signup != nil {
+		newSignup(*cfg.Signup, h, &out.bg).routes(mux)
+	}
 	mux.HandleFunc("GET /unsubscribe", h.unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe", h.unsubscribe)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -117,8 +143,23 @@ func NewHandler(cfg Config) http.Handler {
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		h.page(w, http.StatusNotFound, page{Title: "Not found", Message: "There is no page here."})
 	})
-	return secure(mux)
+	out.h = secure(mux)
+	return out
 }
+
+// A Handler is the handler of `digest serve`. Some of its work goes on
+// after the answer (the confirmation mails, the welcome editions): Wait
+// waits for it.
+type Handler struct {
+	h  http.Handler
+	bg sync.WaitGroup
+}
+
+// ServeHTTP serves one request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeHTTP(w, r) }
+
+// Wait waits for the work started by the requests served so far.
+func (h *Handler) Wait() { h.bg.Wait() }
 
 // secure sets the security headers of every response.
 func secure(next http.Handler) http.Handler {
