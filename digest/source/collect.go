@@ -37,10 +37,18 @@ const (
 type Config struct {
 	// List is the path of the sources list, or of an OPML file.
 	List string
-	// Client fetches the remote sources. Nil builds NewClient's client,
-	// which refuses internal addresses; a client given here is used as it
-	// is, with its own policy.
+	// Client fetches the remote sources. Nil builds a client that decides,
+	// as it connects, which addresses each request may reach (see the
+	// package documentation); a client given here is used as it is, with
+	// its own policy, and Resolver and Dial are not used.
 	Client *http.Client
+	// Resolver looks up host names for the default client (nil:
+	// net.DefaultResolver), and Dial connects it to an address, an IP and
+	// a port, once the address policy has allowed that address (nil: a
+	// net.Dialer that checks the address again as it connects). Tests set
+	// them to stay off the machine's DNS.
+	Resolver Resolver
+	Dial     DialFunc
 	// Concurrency bounds the sources read and the requests in flight at
 	// once (default 16).
 	Concurrency int
@@ -101,6 +109,9 @@ func New(cfg Config) (*Collector, error) {
 			if s.FullText {
 				errs = append(errs, inputErr(s.File, s.Line, "fulltext", fmt.Errorf("%s is Markdown: fulltext applies to feeds only", s.Location)))
 			}
+			if s.AllowInternal {
+				errs = append(errs, inputErr(s.File, s.Line, "allow-internal", fmt.Errorf("%s is Markdown: allow-internal applies to feeds and pages only", s.Location)))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -137,9 +148,8 @@ func NewFromSpecs(cfg Config, specs []Spec) *Collector {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
-	safe := cfg.Client == nil
-	if safe {
-		cfg.Client = NewClient()
+	if cfg.Client == nil {
+		cfg.Client = newClient(cfg.Resolver, cfg.Dial)
 	}
 	return &Collector{
 		cfg:   cfg,
@@ -226,9 +236,7 @@ func failure(spec Spec, err error) digest.SourceFailure {
 // collectOne reads one source. bad lists entries skipped for a reason
 // worth reporting (a bad Markdown file); err means the source failed.
 func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([]digest.Article, []error, error) {
-	if spec.URL != "" && hostIsInternal(ctx, spec.URL) {
-		ctx = allowInternal(ctx)
-	}
+	ctx = withPolicy(ctx, spec)
 	var (
 		name    = spec.Name
 		srcURL  = spec.URL
@@ -437,7 +445,11 @@ func (c *Collector) fullText(ctx context.Context, spec Spec, entries []entry) {
 			}
 			text, err := c.pageText(ctx, e.URL)
 			if err != nil {
-				c.cfg.Logger.InfoContext(ctx, "full text", "source", spec.String(), "url", e.URL, "err", err)
+				level := slog.LevelInfo
+				if errors.Is(err, ErrInternalAddress) {
+					level = slog.LevelWarn
+				}
+				c.cfg.Logger.Log(ctx, level, "full text", "source", spec.String(), "url", e.URL, "err", err)
 				return
 			}
 			e.Text = text

@@ -472,67 +472,6 @@ func TestFullTextLimits(t *testing.T) {
 	}
 }
 
-// TestInternalAddressRefused checks that links found in a feed are not
-// fetched from loopback addresses when the source is not itself on one: a
-// feed file whose fulltext links point at a loopback server.
-func TestInternalAddressRefused(t *testing.T) {
-	var hits atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprint(w, articlePage("secret"))
-	}))
-	defer srv.Close()
-	file := filepath.Join(t.TempDir(), "feed.xml")
-	if err := os.WriteFile(file, []byte(rssFeed(srv.URL, "/admin", "/metadata")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	spec := Spec{Location: "feed.xml", Path: file, Kind: KindFeed, FullText: true}
-	col, err := testCollector(Config{}, spec).Collect(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := hits.Load(); got != 0 {
-		t.Errorf("loopback server was hit %d times, want 0", got)
-	}
-	for _, a := range col.Articles {
-		if strings.Contains(a.Text, "secret") {
-			t.Errorf("%s: text = %q, want the teaser", a.Title, a.Text)
-		}
-	}
-
-	t.Run("dialer", func(t *testing.T) {
-		f := testCollector(Config{}).fetch
-		tests := []struct {
-			name string
-			ctx  context.Context
-			want error
-		}{
-			{"refused", context.Background(), ErrInternalAddress},
-			{"allowed for an internal source", allowInternal(context.Background()), nil},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				_, err := f.get(tt.ctx, srv.URL+"/x", acceptPage, false)
-				if !errors.Is(err, tt.want) {
-					t.Errorf("err = %v, want %v", err, tt.want)
-				}
-			})
-		}
-	})
-	t.Run("redirect to internal", func(t *testing.T) {
-		// A redirect is a link too: from a source not on an internal
-		// address, a redirect to loopback is refused at dial time.
-		redir := httptest.NewServer(http.RedirectHandler(srv.URL+"/inner", http.StatusFound))
-		defer redir.Close()
-		f := testCollector(Config{}).fetch
-		_, err := f.get(context.Background(), redir.URL, acceptPage, false)
-		if !errors.Is(err, ErrInternalAddress) {
-			t.Errorf("err = %v, want %v", err, ErrInternalAddress)
-		}
-	})
-}
-
 func TestIsInternal(t *testing.T) {
 	tests := []struct {
 		ip   string

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -54,22 +55,129 @@ type Cache interface {
 	FirstSeen(ctx context.Context, id string, now time.Time) (time.Time, error)
 }
 
+// A Resolver looks up the addresses of a host name; *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// A DialFunc connects to address, an IP address and a port, on network.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// An AddressError is a connection refused by the address policy: Host, as
+// the URL names it, has no address the request may reach. It wraps
+// ErrInternalAddress.
+type AddressError struct {
+	Host, Port string
+	// Refused are the addresses Host resolved to, none of them allowed.
+	Refused []netip.Addr
+}
+
+func (e *AddressError) Error() string {
+	var b strings.Builder
+	b.WriteString(ErrInternalAddress.Error())
+	b.WriteString(": ")
+	linkLocal := false
+	for i, ip := range e.Refused {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(net.JoinHostPort(ip.String(), e.Port))
+		linkLocal = linkLocal || neverDialled(ip)
+	}
+	if len(e.Refused) == 0 {
+		b.WriteString(net.JoinHostPort(e.Host, e.Port))
+	}
+	if h, err := netip.ParseAddr(e.Host); err != nil || len(e.Refused) != 1 || h.Unmap() != e.Refused[0] {
+		fmt.Fprintf(&b, " (%s)", e.Host)
+	}
+	if linkLocal {
+		b.WriteString("; link-local and cloud metadata addresses are never fetched")
+	}
+	return b.String()
+}
+
+func (e *AddressError) Unwrap() error { return ErrInternalAddress }
+
+// A reach says which addresses one request may connect to.
+type reach int
+
+const (
+	// reachPublic: public addresses only.
+	reachPublic reach = iota
+	// reachOwn: the request goes to the scheme, host and port of its
+	// source line. A host whose addresses are all internal may be reached
+	// on them; a host with a public address is public, and only its public
+	// addresses are dialled.
+	reachOwn
+	// reachInternal: the source line says allow-internal; any address but
+	// a link-local one.
+	reachInternal
+	reaches
+)
+
+// allowed splits ips into those r may dial and those it refuses.
+func (r reach) allowed(ips []netip.Addr) (ok, refused []netip.Addr) {
+	public := slices.ContainsFunc(ips, func(ip netip.Addr) bool { return !isInternal(ip) })
+	for _, ip := range ips {
+		switch {
+		case neverDialled(ip):
+			refused = append(refused, ip)
+		case !isInternal(ip), r == reachInternal, r == reachOwn && !public:
+			ok = append(ok, ip)
+		default:
+			refused = append(refused, ip)
+		}
+	}
+	return ok, refused
+}
+
+// A policy is the address policy of one source's requests, carried by
+// their context.
+type policy struct {
+	origin   string // the source line's scheme://host:port; "" for a file
+	internal bool   // the source line says allow-internal
+}
+
 // policyKey is the context key of the address policy of a fetch.
 type policyKey struct{}
 
-// allowInternal returns ctx marked so that the default client may connect
-// to internal addresses.
-func allowInternal(ctx context.Context) context.Context {
-	return context.WithValue(ctx, policyKey{}, true)
+// withPolicy returns ctx carrying the address policy of spec's requests.
+func withPolicy(ctx context.Context, spec Spec) context.Context {
+	p := policy{internal: spec.AllowInternal}
+	if u, err := url.Parse(spec.URL); err == nil && spec.URL != "" {
+		p.origin = origin(u)
+	}
+	return context.WithValue(ctx, policyKey{}, p)
 }
 
-func internalAllowed(ctx context.Context) bool {
-	ok, _ := ctx.Value(policyKey{}).(bool)
-	return ok
+// reachOf returns what a request for u may reach under the policy in ctx;
+// without one, public addresses only.
+func reachOf(ctx context.Context, u *url.URL) reach {
+	p, _ := ctx.Value(policyKey{}).(policy)
+	switch {
+	case p.internal:
+		return reachInternal
+	case p.origin != "" && origin(u) == p.origin:
+		return reachOwn
+	}
+	return reachPublic
+}
+
+// origin returns u's scheme, host and port, lower-cased, with the
+// scheme's default port filled in. Names are compared as written: a host
+// name and its address are different origins.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // isInternal reports whether ip is loopback, private, link-local,
 // unspecified, multicast or otherwise not a public unicast address.
+// IPv4-mapped IPv6 addresses are judged as the IPv4 address they map.
 func isInternal(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
@@ -82,6 +190,20 @@ func isInternal(ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// neverDialled reports whether ip is link-local (169.254.0.0/16,
+// fe80::/10), where cloud metadata services answer, or another cloud
+// metadata address: no source line can allow these.
+func neverDialled(ip netip.Addr) bool {
+	ip = ip.WithZone("").Unmap()
+	return ip.IsLinkLocalUnicast() || slices.Contains(metadataAddrs, ip)
+}
+
+// metadataAddrs are cloud metadata services outside link-local space.
+var metadataAddrs = []netip.Addr{
+	netip.MustParseAddr("fd00:ec2::254"),   // AWS, over IPv6
+	netip.MustParseAddr("100.100.100.200"), // Alibaba Cloud
 }
 
 // internalPrefixes are ranges not caught by the netip predicates: shared
@@ -100,34 +222,112 @@ var internalPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("2001:db8::/32"),
 }
 
-// NewClient returns the HTTP client used when Config.Client is nil. It
-// follows at most 5 redirects, only to http and https, and its dialer
-// refuses internal addresses (checked on the resolved IP, at dial time)
-// unless the request's context allows them, which the Collector does only
-// for a source that itself lives on an internal address.
-func NewClient() *http.Client {
-	base := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil // a proxy would hide the address actually reached
-	tr.MaxIdleConnsPerHost = 16
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d := *base
-		if !internalAllowed(ctx) {
-			d.Control = refuseInternal
-		}
-		return d.DialContext(ctx, network, addr)
+// newClient returns the HTTP client used when Config.Client is nil. It
+// follows at most 5 redirects, only to http and https. Every request,
+// each redirect hop included, is sent through a transport chosen by its
+// own URL and its source's policy (reachOf), and that transport's dialer
+// resolves the host with r, checks every address and dials only the
+// allowed ones, with dial. Each reach has its own connection pool, so a
+// connection opened for one source's own internal host is never reused
+// by a request that may not reach it. Nil r and dial use the machine's
+// resolver and a net.Dialer whose Control hook checks the address once
+// more as it connects.
+func newClient(r Resolver, dial DialFunc) *http.Client {
+	if r == nil {
+		r = net.DefaultResolver
 	}
-	return &http.Client{Transport: tr, CheckRedirect: checkRedirect}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = nil // a proxy would hide the address actually reached
+	base.MaxIdleConnsPerHost = 16
+	var g guard
+	for rc := range reaches {
+		d := dial
+		if d == nil {
+			nd := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: rc.control}
+			d = nd.DialContext
+		}
+		tr := base.Clone()
+		tr.DialContext = (&dialer{reach: rc, resolver: r, dial: d}).dialContext
+		g[rc] = tr
+	}
+	return &http.Client{Transport: &g, CheckRedirect: checkRedirect}
 }
 
-// refuseInternal is a net.Dialer.Control that refuses internal addresses.
-func refuseInternal(network, address string, _ syscall.RawConn) error {
+// A guard sends each request through the transport of its reach.
+type guard [reaches]*http.Transport
+
+func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	return g[reachOf(req.Context(), req.URL)].RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of every transport.
+func (g *guard) CloseIdleConnections() {
+	for _, tr := range g {
+		tr.CloseIdleConnections()
+	}
+}
+
+// A dialer connects a transport to the addresses its reach allows.
+type dialer struct {
+	reach    reach
+	resolver Resolver
+	dial     DialFunc
+}
+
+// dialContext resolves the host of addr (an IP address is taken as it
+// is; localhost and *.localhost are loopback without asking the
+// resolver), keeps the addresses d.reach allows and dials them in turn.
+func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var ips []netip.Addr
+	lower := strings.ToLower(strings.TrimSuffix(host, "."))
+	switch ip, err := netip.ParseAddr(host); {
+	case err == nil:
+		ips = []netip.Addr{ip}
+	case lower == "localhost" || strings.HasSuffix(lower, ".localhost"):
+		ips = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+	default:
+		if ips, err = d.resolver.LookupNetIP(ctx, "ip", host); err != nil {
+			return nil, err
+		}
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	ok, refused := d.reach.allowed(ips)
+	if len(ok) == 0 {
+		return nil, &AddressError{Host: host, Port: port, Refused: refused}
+	}
+	var first error
+	for _, ip := range ok {
+		c, err := d.dial(ctx, network, net.JoinHostPort(ip.String(), port))
+		if err == nil {
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, first
+}
+
+// control is a net.Dialer.Control hook: it checks, as the socket
+// connects, the address actually dialled. A reach that may dial internal
+// addresses still never dials link-local ones.
+func (r reach) control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: %s", ErrInternalAddress, address)
 	}
-	if isInternal(ap.Addr()) {
-		return fmt.Errorf("%w: %s", ErrInternalAddress, ap.Addr())
+	ip := ap.Addr().Unmap()
+	if neverDialled(ip) || r == reachPublic && isInternal(ip) {
+		return &AddressError{Host: ip.String(), Port: fmt.Sprint(ap.Port()), Refused: []netip.Addr{ip}}
 	}
 	return nil
 }
@@ -141,33 +341,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return nil
 	}
 	return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), ErrScheme)
-}
-
-// hostIsInternal reports whether the host of rawURL is, or resolves to, an
-// internal address. A name that does not resolve is not internal: its
-// fetch will fail on its own.
-func hostIsInternal(ctx context.Context, rawURL string) bool {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return isInternal(ip)
-	}
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return false
-	}
-	for _, ip := range ips {
-		if isInternal(ip) {
-			return true
-		}
-	}
-	return false
 }
 
 // A fetcher gets URLs with the collection's limits.
@@ -217,7 +390,7 @@ func (f *fetcher) get(ctx context.Context, rawURL, accept string, conditional bo
 		f.logger.DebugContext(ctx, "retry", "url", rawURL, "err", err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", rawURL, f.reason(ctx, err))
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, f.reason(ctx, rawURL, err))
 	}
 	if resp.cached {
 		resp.body = cachedBody
@@ -238,12 +411,15 @@ func (f *fetcher) get(ctx context.Context, rawURL, accept string, conditional bo
 	return resp.response, nil
 }
 
-// reason strips the *url.Error wrapper, which repeats the URL, and says
-// which limit a timeout hit.
-func (f *fetcher) reason(ctx context.Context, err error) error {
+// reason strips the *url.Error wrapper, which repeats the URL, says which
+// redirect reached a refused address, and says which limit a timeout hit.
+func (f *fetcher) reason(ctx context.Context, rawURL string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+		if errors.Is(err, ErrInternalAddress) && ue.URL != rawURL {
+			return fmt.Errorf("redirected to %s: %w", ue.URL, err)
+		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		if ctx.Err() != nil {

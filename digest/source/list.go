@@ -37,8 +37,12 @@ type Spec struct {
 	// until New finds a folder or a *.md file there.
 	Kind     Kind
 	FullText bool
-	Name     string
-	Tags     []string
+	// AllowInternal lets every request of the source reach internal
+	// addresses (never link-local ones); without it only the source's own
+	// scheme, host and port may be internal.
+	AllowInternal bool
+	Name          string
+	Tags          []string
 	// File and Line locate the line in the list.
 	File string
 	Line int
@@ -115,6 +119,8 @@ func parseLine(line, file string, n int) (Spec, error) {
 			spec.FullText = true
 		case key == "page" && !hasVal:
 			spec.Kind = KindPage
+		case key == "allow-internal" && !hasVal:
+			spec.AllowInternal = true
 		case key == "name" && hasVal:
 			spec.Name = strings.TrimSpace(val)
 			if spec.Name == "" {
@@ -126,7 +132,7 @@ func parseLine(line, file string, n int) (Spec, error) {
 				return Spec{}, inputErr(file, n, "tags", errors.New("empty tags"))
 			}
 		default:
-			return Spec{}, inputErr(file, n, "option", fmt.Errorf("unknown option %q (want fulltext, page, name=\"...\" or tags=a,b)", f))
+			return Spec{}, inputErr(file, n, "option", fmt.Errorf("unknown option %q (want fulltext, page, allow-internal, name=\"...\" or tags=a,b)", f))
 		}
 	}
 	loc := spec.Location

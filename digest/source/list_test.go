@@ -295,16 +295,17 @@ func TestNew(t *testing.T) {
 	dir := t.TempDir()
 	list := filepath.Join(dir, "sources.txt")
 	os.Mkdir(filepath.Join(dir, "posts"), 0o755)
-	os.WriteFile(list, []byte("missing-folder\nhttps://example.org/feed bogus\nposts fulltext\n"), 0o644)
+	os.WriteFile(list, []byte("missing-folder\nhttps://example.org/feed bogus\nposts fulltext allow-internal\n"), 0o644)
 	_, err := New(Config{List: list})
 	var lines []string
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 		lines = append(lines, e.Error())
 	}
 	want := []string{
-		list + ":2: option: unknown option \"bogus\" (want fulltext, page, name=\"...\" or tags=a,b)",
+		list + ":2: option: unknown option \"bogus\" (want fulltext, page, allow-internal, name=\"...\" or tags=a,b)",
 		list + ":1: location: missing-folder: no such file or directory",
 		list + ":3: fulltext: posts is Markdown: fulltext applies to feeds only",
+		list + ":3: allow-internal: posts is Markdown: allow-internal applies to feeds and pages only",
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("New errors (-want +got):\n%s", diff)
