@@ -188,77 +188,97 @@ func articleText(col digest.Collection, title string) (string, bool) {
 	return "", false
 }
 
-// TestInternalLinksRefused checks that the item links of a public feed
-// with the fulltext option never reach an internal address, however the
-// link spells it: the text that would be mailed keeps the teaser, the
-// internal server is never asked, and a warning names the address refused.
+// TestInternalLinksRefused checks that the item links of a feed with the
+// fulltext option never reach an internal address, however the link
+// spells it, whether the feed is public, on loopback itself or on a name
+// with one public and one internal address: the text that would be mailed
+// keeps the teaser, the internal server is never asked, and a warning
+// names the address refused.
 func TestInternalLinksRefused(t *testing.T) {
-	l := newAddressLab(t)
-	s := l.secret.port()
-	l.public.redirects["to-loopback"] = "http://127.0.0.1:" + s + "/redirected"
-	l.public.redirects["to-metadata"] = "http://169.254.169.254/latest/meta-data/"
-	tests := []struct {
-		name, link string
-		refused    string // the address the warning names
-	}{
-		{"direct IP", "http://127.0.0.1:" + s + "/direct", "127.0.0.1:" + s},
-		{"localhost", "http://localhost:" + s + "/localhost", "127.0.0.1:" + s},
-		{"IPv4-mapped", "http://[::ffff:127.0.0.1]:" + s + "/mapped", "127.0.0.1:" + s},
-		{"IPv6 loopback", "http://[::1]:" + s + "/v6", "[::1]:" + s},
-		{"unspecified", "http://0.0.0.0:" + s + "/zero", "0.0.0.0:" + s},
-		{"private", "http://10.1.2.3/intranet", "10.1.2.3:80"},
-		{"CGNAT", "http://100.64.0.1/cgnat", "100.64.0.1:80"},
-		{"unique-local", "http://[fd12::1]/ula", "[fd12::1]:80"},
-		{"302 from a public host", "http://news.example/go/to-loopback", "127.0.0.1:" + s},
-		{"public name resolving to loopback", "http://inside.example:" + s + "/name", "127.0.0.1:" + s + " (inside.example)"},
-		{"cloud metadata", "http://169.254.169.254/latest/meta-data/", "169.254.169.254:80"},
-		{"302 to cloud metadata", "http://news.example/go/to-metadata", "169.254.169.254:80"},
-	}
-	for _, tt := range tests {
-		l.public.links[tt.name] = tt.link
-	}
-	// A name with a public and an internal address is public: only its
-	// public address is dialled.
-	l.public.links["mixed name"] = "http://mixed.example/mixed"
-	spec := urlSpec("news", "http://news.example/feed.xml")
-	spec.FullText = true
-	col := l.collect(t, spec)
-	if len(col.Failures) != 0 {
-		t.Fatalf("failures: %v", col.Failures)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			text, ok := articleText(col, tt.name)
-			if !ok {
-				t.Fatalf("no article %q", tt.name)
+	for _, feed := range []string{"public feed", "feed on loopback", "feed on a mixed name"} {
+		t.Run(feed, func(t *testing.T) {
+			l := newAddressLab(t)
+			s := l.secret.port()
+			l.public.redirects["to-loopback"] = "http://127.0.0.1:" + s + "/redirected"
+			l.public.redirects["to-metadata"] = "http://169.254.169.254/latest/meta-data/"
+			tests := []struct {
+				name, link string
+				refused    string // the address the warning names
+			}{
+				{"direct IP", "http://127.0.0.1:" + s + "/direct", "127.0.0.1:" + s},
+				{"localhost", "http://localhost:" + s + "/localhost", "127.0.0.1:" + s},
+				{"IPv4-mapped", "http://[::ffff:127.0.0.1]:" + s + "/mapped", "127.0.0.1:" + s},
+				{"IPv6 loopback", "http://[::1]:" + s + "/v6", "[::1]:" + s},
+				{"unspecified", "http://0.0.0.0:" + s + "/zero", "0.0.0.0:" + s},
+				{"private", "http://10.1.2.3/intranet", "10.1.2.3:80"},
+				{"CGNAT", "http://100.64.0.1/cgnat", "100.64.0.1:80"},
+				{"unique-local", "http://[fd12::1]/ula", "[fd12::1]:80"},
+				{"302 from a public host", "http://news.example/go/to-loopback", "127.0.0.1:" + s},
+				{"public name resolving to loopback", "http://inside.example:" + s + "/name", "127.0.0.1:" + s + " (inside.example)"},
+				{"cloud metadata", "http://169.254.169.254/latest/meta-data/", "169.254.169.254:80"},
+				{"302 to cloud metadata", "http://news.example/go/to-metadata", "169.254.169.254:80"},
 			}
-			if got, want := text, "Teaser of "+tt.name+"."; got != want {
-				t.Errorf("text = %q, want the teaser %q", got, want)
+			links := map[string]string{
+				// A name with a public and an internal address is
+				// public: only its public address is dialled.
+				"mixed name": "http://mixed.example/mixed",
 			}
-			if !l.warned(`msg="full text"`, "internal address refused: "+tt.refused) {
-				t.Errorf("no warning names %s; logs:\n%s", tt.refused, l.logs.String())
+			for _, tt := range tests {
+				links[tt.name] = tt.link
+			}
+			var spec Spec
+			switch feed {
+			case "public feed":
+				l.public.links = links
+				spec = urlSpec(feed, "http://news.example/feed.xml")
+			case "feed on loopback":
+				intranet := newSite(t, "The intranet page")
+				intranet.links = links
+				spec = urlSpec(feed, intranet.URL+"/feed.xml")
+			case "feed on a mixed name":
+				l.public.links = links
+				spec = urlSpec(feed, "http://mixed.example/feed.xml")
+			}
+			spec.FullText = true
+			col := l.collect(t, spec)
+			if len(col.Failures) != 0 {
+				t.Fatalf("failures: %v", col.Failures)
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					text, ok := articleText(col, tt.name)
+					if !ok {
+						t.Fatalf("no article %q", tt.name)
+					}
+					if got, want := text, "Teaser of "+tt.name+"."; got != want {
+						t.Errorf("text = %q, want the teaser %q", got, want)
+					}
+					if !l.warned(`msg="full text"`, "internal address refused: "+tt.refused) {
+						t.Errorf("no warning names %s; logs:\n%s", tt.refused, l.logs.String())
+					}
+				})
+			}
+			t.Run("mixed name", func(t *testing.T) {
+				text, _ := articleText(col, "mixed name")
+				if !strings.Contains(text, "The public page") {
+					t.Errorf("text = %q, want the page at the public address", text)
+				}
+				if l.net.dialled("127.0.0.9") {
+					t.Errorf("127.0.0.9 was dialled")
+				}
+			})
+			if got := l.secret.hits.Load(); got != 0 {
+				t.Errorf("the internal server answered %d requests, want 0", got)
+			}
+			if l.net.dialled("169.254.169.254") {
+				t.Errorf("169.254.169.254 was dialled")
+			}
+			for _, a := range col.Articles {
+				if strings.Contains(a.Text, secret) {
+					t.Errorf("%s: text has the internal page's secret: %q", a.Title, a.Text)
+				}
 			}
 		})
-	}
-	t.Run("mixed name", func(t *testing.T) {
-		text, _ := articleText(col, "mixed name")
-		if !strings.Contains(text, "The public page") {
-			t.Errorf("text = %q, want the page at the public address", text)
-		}
-		if l.net.dialled("127.0.0.9") {
-			t.Errorf("127.0.0.9 was dialled")
-		}
-	})
-	if got := l.secret.hits.Load(); got != 0 {
-		t.Errorf("the internal server answered %d requests, want 0", got)
-	}
-	if l.net.dialled("169.254.169.254") {
-		t.Errorf("169.254.169.254 was dialled")
-	}
-	for _, a := range col.Articles {
-		if strings.Contains(a.Text, secret) {
-			t.Errorf("%s: text has the internal page's secret: %q", a.Title, a.Text)
-		}
 	}
 }
 
