@@ -7,7 +7,7 @@
 // The sources are named in a plain text file, one source a line. Blank lines
 // and lines starting with # are ignored. A line reads
 //
-//	LOCATION [fulltext] [page] [name="Display Name"] [tags=a,b]
+//	LOCATION [fulltext] [page] [allow-internal] [name="Display Name"] [tags=a,b]
 //
 // LOCATION is one of
 //
@@ -27,6 +27,10 @@
 //     newest items (4 at a time, once: the text is cached) and use their
 //     main text;
 //   - page: LOCATION is a web page, not a feed;
+//   - allow-internal: every request made for the source (item pages,
+//     redirects, the feed a page names) may reach internal addresses;
+//     without it only the line's own scheme, host and port may be internal
+//     (see Fetching). Link-local addresses are never reached;
 //   - name="...": the source's display name (default: the feed's title, or
 //     the folder's name);
 //   - tags=a,b: tags added to every article of the source (lower-cased).
@@ -73,10 +77,31 @@
 // never silently truncated). Feeds are fetched conditionally (ETag,
 // Last-Modified) through the Cache; on 304 the cached body is parsed again.
 // A timeout or a 5xx reply is retried once. Only http and https are
-// fetched, at most 5 redirects are followed, and the default client refuses
-// to connect to loopback, private, link-local and other internal addresses
-// unless the source itself lives on such an address; the check is made on
-// the resolved address at dial time.
+// fetched, at most 5 redirects are followed, and no proxy is used.
+//
+// Which addresses a request may reach is decided as it connects, on the
+// addresses actually dialled, for every request and every redirect hop:
+// the default client resolves the host itself, keeps the allowed
+// addresses and dials only those. Internal addresses are loopback,
+// private (RFC 1918), shared (100.64.0.0/10), link-local (169.254.0.0/16,
+// fe80::/10), unique-local (fc00::/7), unspecified, multicast, the
+// reserved and documentation ranges, and the IPv4-mapped forms of all
+// these. A request is refused them unless
+//
+//   - it goes to the scheme, host and port of its own source line, as
+//     written (a host name and its address differ), and that host has no
+//     public address: an internal IP, localhost, or a name that resolves
+//     only to internal addresses. A name with a public address is public,
+//     and only its public addresses are dialled; or
+//   - its source line says allow-internal.
+//
+// Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10,
+// fd00:ec2::254, 100.100.100.200) are never dialled, whatever the line
+// says. A refused feed fails with the address in its error; a refused
+// fulltext page keeps its teaser and is logged as a warning naming the
+// address. Each kind of reach keeps its own connection pool, so a
+// connection opened to a source's own internal host is never reused by a
+// request that may not reach it.
 //
 // A source that fails — unreachable, slow, malformed, too large, of the wrong
 // content type — is reported in the Collection's Failures; the others still
