@@ -70,7 +70,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time        { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func newSignupServer(t *testing.T, tweak func(*Signup)) *signupServer {
@@ -388,7 +388,9 @@ func TestSignupBadInput(t *testing.T) {
 	t.Run("forged token", func(t *testing.T) {
 		forged := ConfirmToken([]byte("another secret"), "ann@example.com", "nonce", s.clock.now().Add(time.Hour))
 		for _, do := range []func() (*http.Response, string){
-			func() (*http.Response, string) { return getPage(t, browser(t), s.URL+"/confirm?t="+url.QueryEscape(forged)) },
+			func() (*http.Response, string) {
+				return getPage(t, browser(t), s.URL+"/confirm?t="+url.QueryEscape(forged))
+			},
 			func() (*http.Response, string) {
 				return postForm(t, browser(t), s.URL+"/confirm", url.Values{"t": {forged}})
 			},
@@ -424,7 +426,12 @@ func TestSignupFlood(t *testing.T) {
 	var n int
 	var mu sync.Mutex
 	s := newSignupServer(t, func(su *Signup) {
-		su.ClientIP = func(*http.Request) string { mu.Lock(); defer mu.Unlock(); n++; return "192.0.2." + string(rune('0'+n%10)) }
+		su.ClientIP = func(*http.Request) string {
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			return "192.0.2." + string(rune('0'+n%10))
+		}
 	})
 	c := browser(t)
 	form := openForm(t, c, s)
