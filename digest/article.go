@@ -15,6 +15,10 @@ type Article struct {
 	Source    string    `json:"source"`     // the source's display name
 	SourceURL string    `json:"source_url"` // where the source lives (feed URL, folder)
 	Published time.Time `json:"published"`
+	// FirstSeen is when digest first collected the article, zero when
+	// unknown. Unlike Published, the source cannot set it: when two sources
+	// carry the same story, the one that had it first gives the item.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
 	Tags      []string  `json:"tags,omitempty"`
 	Text      string    `json:"text,omitempty"`
 	// AlsoIn names the other sources that carried the same story, and

@@ -18,8 +18,10 @@ type Selection struct {
 	// zero keeps any age.
 	Window time.Duration
 	// Similarity scores how alike two articles' texts are, from 0 to 1;
-	// articles scoring at least SameStory are one story, and the later
-	// ones become "also in" sources of the first. Nil merges nothing.
+	// articles from different sources scoring at least SameStory are one
+	// story (their titles are compared only when one has no text). The
+	// story's item is the article first seen, then first in the sources
+	// list; the others become its "also in" sources. Nil merges nothing.
 	Similarity func(a, b string) float64
 	SameStory  float64
 }
@@ -46,13 +48,13 @@ func (s Selection) Apply(ctx context.Context, st Store, articles []Article, now 
 		byID[a.ID] = true
 		fresh = append(fresh, a)
 	}
+	fresh = s.mergeStories(fresh, now)
 	slices.SortStableFunc(fresh, func(a, b Article) int {
 		if c := b.Published.Compare(a.Published); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	fresh = s.mergeStories(fresh)
 	if s.MaxItems > 0 && len(fresh) > s.MaxItems {
 		fresh = fresh[:s.MaxItems]
 	}
@@ -63,14 +65,27 @@ func (s Selection) Apply(ctx context.Context, st Store, articles []Article, now 
 	return items, nil
 }
 
-// mergeStories folds articles that tell the same story into the first
-// (newest) of them, naming the others' sources in AlsoIn.
-func (s Selection) mergeStories(articles []Article) []Article {
+// mergeStories folds articles that tell the same story into the one that
+// had it first, naming the others' sources in AlsoIn. "First" is the
+// earliest FirstSeen (zero counts as now), then the earlier place in
+// articles, which is the sources list order: never the articles' own
+// dates, which a feed can set to anything.
+func (s Selection) mergeStories(articles []Article, now time.Time) []Article {
 	if s.Similarity == nil {
 		return articles
 	}
+	firstSeen := func(a Article) time.Time {
+		if a.FirstSeen.IsZero() || a.FirstSeen.After(now) {
+			return now
+		}
+		return a.FirstSeen
+	}
+	order := slices.Clone(articles)
+	slices.SortStableFunc(order, func(a, b Article) int {
+		return firstSeen(a).Compare(firstSeen(b))
+	})
 	var kept []Article
-	for _, a := range articles {
+	for _, a := range order {
 		merged := false
 		for i := range kept {
 			k := &kept[i]
@@ -93,12 +108,16 @@ func (s Selection) mergeStories(articles []Article) []Article {
 	return kept
 }
 
+// sameStory reports whether a and b tell the same story. When both have a
+// text, the texts decide, whatever the titles: a title is easy to copy, and
+// one alike does not make two different texts one story. Without a text,
+// the titles alone decide.
 func (s Selection) sameStory(a, b Article) bool {
-	if strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title)) && a.Title != "" {
+	if a.Text != "" && b.Text != "" {
+		return s.Similarity(a.Text, b.Text) >= s.SameStory
+	}
+	if a.Title != "" && strings.EqualFold(strings.TrimSpace(a.Title), strings.TrimSpace(b.Title)) {
 		return true
 	}
-	if a.Text == "" || b.Text == "" {
-		return s.Similarity(a.Title, b.Title) >= s.SameStory
-	}
-	return s.Similarity(a.Title+"\n"+a.Text, b.Title+"\n"+b.Text) >= s.SameStory
+	return s.Similarity(a.Title, b.Title) >= s.SameStory
 }

@@ -289,30 +289,28 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 		seen[a.ID] = true
 		a.Source, a.SourceURL = name, srcURL
 		a.Tags = addTags(a.Tags, spec.Tags...)
-		a.Published = c.date(ctx, a.ID, a.Published, now)
+		a.FirstSeen = c.firstSeen(ctx, a.ID, now)
+		if a.Published.IsZero() || a.Published.After(now) {
+			a.Published = now
+			if !a.FirstSeen.IsZero() {
+				a.Published = a.FirstSeen.In(now.Location())
+			}
+		}
 		arts = append(arts, a)
 	}
 	return arts, bad, nil
 }
 
-// date settles an article's date: its own, clamped to now, or the time it
-// was first seen.
-func (c *Collector) date(ctx context.Context, id string, t, now time.Time) time.Time {
-	if !t.IsZero() {
-		if t.After(now) {
-			return now.In(t.Location())
-		}
-		return t
-	}
+// firstSeen returns when the article id was first collected, recording now
+// if it is new; zero without a cache, or if the cache fails.
+func (c *Collector) firstSeen(ctx context.Context, id string, now time.Time) time.Time {
 	if c.cfg.Cache == nil {
-		return now
+		return time.Time{}
 	}
 	first, err := c.cfg.Cache.FirstSeen(ctx, id, now)
-	if err != nil || first.IsZero() {
-		if err != nil {
-			c.cfg.Logger.WarnContext(ctx, "first seen", "id", id, "err", err)
-		}
-		return now
+	if err != nil {
+		c.cfg.Logger.WarnContext(ctx, "first seen", "id", id, "err", err)
+		return time.Time{}
 	}
 	return first
 }

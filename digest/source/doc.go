@@ -110,6 +110,9 @@
 // # Articles
 //
 // An article's ID is its canonical URL (see Canonical), so one story is
-// collected once per run whichever sources carry it. An entry with no date
-// gets the time it was first seen; a date in the future is clamped to now.
+// collected once per run whichever sources carry it. Every article records
+// when digest first collected it (Article.FirstSeen, kept in the Cache). An
+// entry with no date, or dated in the future, is dated the time it was first
+// seen: a wrong clock, or a feed that wants to look newest, does not keep an
+// item on top.
 package source
