@@ -97,7 +97,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	defer closeState()
 	ping.start(ctx)
 	// A run killed half-way left a flight log: settle its deliveries first.
-	rec, err := st.RecoverFlight(ctx, store.FlightPath(cfg.State))
+	rec, err := st.RecoverFlight(ctx, store.FlightPath(st.Path()))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -151,7 +151,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		d.Subscribers = shardList{list: d.Subscribers, shard: *o.shard}
 		log.Info("delivering one shard of the list", "shard", o.shard.String())
 	}
-	if d.Flight, err = store.OpenFlight(store.FlightPath(cfg.State)); err != nil {
+	if d.Flight, err = store.OpenFlight(store.FlightPath(st.Path())); err != nil {
 		return nil, len(failures), err
 	}
 	d.Progress = prog.update

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
 )
 
 // A state file that exists but is not digest's state (truncated to zero
@@ -92,5 +96,54 @@ func execSQL(t *testing.T, path string, stmts ...string) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+}
+
+// A second run that reaches the state through another name (a symbolic
+// link, a relative path) finds the first run's lock: exit 4, nothing sent.
+func TestTwoRunsAtOnceThroughOtherNames(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	for _, name := range []string{"symlink", "relative"} {
+		t.Run(name, func(t *testing.T) {
+			f := newCrashFixture(t, 40, func(stage, rcpt string, n int) error {
+				if stage == mailertest.StageData {
+					return mailertest.Stall(20 * time.Millisecond)
+				}
+				return nil
+			})
+			var out bytes.Buffer
+			cmd := f.child(t, &out)
+			for f.srv.Count() == 0 && cmd.ProcessState == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			real := f.state
+			switch name {
+			case "symlink":
+				f.state = filepath.Join(t.TempDir(), "link.db")
+				if err := os.Symlink(real, f.state); err != nil {
+					t.Fatal(err)
+				}
+			case "relative":
+				wd, _ := os.Getwd()
+				rel, err := filepath.Rel(wd, real)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.state = rel
+			}
+			code, log := f.run()
+			f.state = real
+			if code != exitLocked || !strings.Contains(log, "lock") {
+				t.Errorf("second run through %s exited %d, want %d naming the lock:\n%s", name, code, exitLocked, log)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("first run: %v\n%s", err, out.String())
+			}
+			if unknown := f.check(t); unknown != 0 || f.srv.Count() != f.n {
+				t.Errorf("%d messages, %d unknown; want %d and 0", f.srv.Count(), unknown, f.n)
+			}
+		})
 	}
 }

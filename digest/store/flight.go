@@ -17,7 +17,9 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-// FlightPath returns the flight log's path for a state file.
+// FlightPath returns the flight log's path for a state file: pass the
+// resolved path (Store.Path), so that every path to one state finds its
+// flight log.
 func FlightPath(state string) string { return state + ".flight" }
 
 // bootIDFile holds an ID the kernel draws anew at every boot.

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -9,17 +11,61 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// Lock takes the run lock of the state file at path: an exclusive flock(2)
-// on path+".lock", which the kernel releases when the process exits, however
-// it exits. It does not wait: when another process (or another Lock call
-// in this one) holds the lock, it returns an error wrapping
-// digest.ErrLocked that names the lock file. Lock creates the directory of
-// path if needed; the lock file is left in place after unlock.
-func Lock(path string) (unlock func() error, err error) {
-	name := path + ".lock"
-	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", name, err)
+// Resolve returns the absolute path of the state file at path with every
+// symbolic link resolved: of the file itself if it exists, else of its
+// folder (created if needed), a dangling link being followed to the file
+// it names. Every name derived from the state's (its run lock, its flight
+// log, SQLite's WAL) derives from this one, so a relative path, a symbolic
+// link and the real path to one state all name the same files.
+func Resolve(path string) (string, error) {
+	for range 40 {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return "", err
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		if err == nil {
+			return real, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		dir := filepath.Dir(abs)
+		if target, lerr := os.Readlink(abs); lerr == nil {
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(dir, target)
+			}
+			path = target // a link to a file not made yet
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", err
+		}
+		if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, filepath.Base(abs)), nil
 	}
+	return "", fmt.Errorf("%s: too many symbolic links", path)
+}
+
+// Lock takes the run lock of the state file at path, the file rather than
+// the path: an exclusive flock(2) on the resolved path (see Resolve) plus
+// ".lock", and, where the state file exists and the system has flock, one
+// on the state file itself, which a hard link to it shares. The kernel
+// releases both when the process exits, however it exits. It does not
+// wait: when another process (or another Lock call in this one) holds the
+// lock, it returns an error wrapping digest.ErrLocked that names the lock
+// file. Lock creates the directory of path if needed; the lock file is
+// left in place after unlock. The lock on the state file itself is
+// advisory and holds on local file systems; where flock(2) cannot be taken
+// on it (some network file systems), the lock file alone keeps runs apart.
+func Lock(path string) (unlock func() error, err error) {
+	real, err := Resolve(path)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	name := real + ".lock"
 	fl := flock.New(name)
 	ok, err := fl.TryLock()
 	if err != nil {
@@ -28,8 +74,20 @@ func Lock(path string) (unlock func() error, err error) {
 	if !ok {
 		return nil, fmt.Errorf("lock %s: %w", name, digest.ErrLocked)
 	}
+	unlockFile, err := lockFile(real)
+	if err != nil {
+		fl.Unlock()
+		if errors.Is(err, digest.ErrLocked) {
+			return nil, fmt.Errorf("lock %s (another name of it is locked): %w", real, err)
+		}
+		return nil, fmt.Errorf("lock %s: %w", real, err)
+	}
 	return func() error {
-		if err := fl.Unlock(); err != nil {
+		err := unlockFile()
+		if uerr := fl.Unlock(); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		if err != nil {
 			return fmt.Errorf("unlock %s: %w", name, err)
 		}
 		return nil

@@ -182,7 +182,7 @@ func createState(ctx context.Context, abs string) (made bool, err error) {
 // version: to give up a real state, remove it yourself. Call it under the
 // run lock.
 func SetAside(ctx context.Context, path string, now time.Time) (string, error) {
-	abs, err := filepath.Abs(path)
+	abs, err := Resolve(path)
 	if err != nil {
 		return "", fmt.Errorf("set state aside: %w", err)
 	}

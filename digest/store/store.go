@@ -67,7 +67,7 @@ type Store struct {
 // empty file, another SQLite database, anything else) or that a newer
 // digest wrote is refused with a *NotStateError and left as it is.
 func Open(ctx context.Context, path string) (*Store, error) {
-	abs, err := filepath.Abs(path)
+	abs, err := Resolve(path)
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
@@ -125,6 +125,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // digest writes. The writing methods return ErrReadOnly.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
 	}
@@ -177,7 +180,8 @@ func dsn(abs, mode string, params ...string) string {
 	return u.String()
 }
 
-// Path returns the absolute path of the state file.
+// Path returns the absolute path of the state file, symbolic links
+// resolved (see Resolve).
 func (s *Store) Path() string { return s.path }
 
 // Close closes the state file. It waits for nothing: callers stop using
