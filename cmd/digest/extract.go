@@ -6,10 +6,11 @@ import (
 	"fmt"
 )
 
-// cmdExtract prints the clean main text of one page or article (FILE, URL
-// or - for standard input): the text the summarizer is given. HTML goes
-// through main-content extraction, Markdown is rendered, plain text is
-// cleaned. With -title the title comes first, then a blank line.
+// cmdExtract prints the clean main text of one page or article (FILE, URL,
+// page:URL or - for standard input): the text the summarizer is given.
+// HTML goes through main-content extraction, Markdown is rendered, plain
+// text is cleaned; a feed is refused. With -title the title comes first,
+// then a blank line.
 func cmdExtract(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "extract", "FILE|URL|-", flagEnv)

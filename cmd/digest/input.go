@@ -29,6 +29,13 @@ type input struct {
 // readInput reads FILE, URL or - (standard input) for the extract and
 // summarize commands.
 func readInput(ctx context.Context, e *env, arg string) (*input, error) {
+	if rest, ok := strings.CutPrefix(arg, "page:"); ok {
+		// As in the sources list: page:URL is a web page to read whole.
+		if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") {
+			return nil, usageError{fmt.Errorf("page %q is not an http or https URL", rest)}
+		}
+		arg = rest
+	}
 	switch {
 	case arg == "-":
 		b, err := readCapped(e.stdin, "-")
@@ -97,6 +104,10 @@ func readPage(ctx context.Context, e *env, arg string) (extract.Page, string, er
 	if err != nil {
 		return extract.Page{}, arg, err
 	}
+	if kind := feedKind(in.Body, in.ContentType); kind != "" {
+		return extract.Page{}, in.Name, &digest.InputError{File: in.Name,
+			Err: fmt.Errorf("is a feed (%s), not an article: give one of its articles' URLs, or list the feed in the sources file", kind)}
+	}
 	page, err := extract.Any(in.Body, in.Name, in.ContentType)
 	if errors.Is(err, extract.ErrNoContent) {
 		return page, in.Name, &digest.InputError{File: in.Name, Err: err}
@@ -105,6 +116,55 @@ func readPage(ctx context.Context, e *env, arg string) (extract.Page, string, er
 		return page, in.Name, fmt.Errorf("%s: %w", in.Name, err)
 	}
 	return page, in.Name, nil
+}
+
+// feedKind names the kind of feed b is (RSS, Atom, RSS 1.0 or JSON Feed),
+// judged by contentType or by the document's first element, or returns ""
+// for anything else.
+func feedKind(b []byte, contentType string) string {
+	ct := strings.ToLower(contentType)
+	switch {
+	case strings.Contains(ct, "rss+xml"):
+		return "RSS"
+	case strings.Contains(ct, "atom+xml"):
+		return "Atom"
+	case strings.Contains(ct, "feed+json"):
+		return "JSON Feed"
+	}
+	head := bytes.TrimPrefix(b[:min(len(b), 4096)], []byte("\xef\xbb\xbf"))
+	head = bytes.TrimSpace(head)
+	if bytes.HasPrefix(head, []byte("{")) {
+		if bytes.Contains(head, []byte("jsonfeed.org/version")) {
+			return "JSON Feed"
+		}
+		return ""
+	}
+	// Skip the XML declaration, comments and processing instructions.
+	for {
+		switch {
+		case bytes.HasPrefix(head, []byte("<?")):
+			i := bytes.Index(head, []byte("?>"))
+			if i < 0 {
+				return ""
+			}
+			head = bytes.TrimSpace(head[i+2:])
+			continue
+		case bytes.HasPrefix(head, []byte("<!--")):
+			i := bytes.Index(head, []byte("-->"))
+			if i < 0 {
+				return ""
+			}
+			head = bytes.TrimSpace(head[i+3:])
+			continue
+		}
+		break
+	}
+	for prefix, kind := range map[string]string{"<rss": "RSS", "<feed": "Atom", "<rdf:RDF": "RSS 1.0"} {
+		if bytes.HasPrefix(head, []byte(prefix)) && len(head) > len(prefix) && strings.ContainsRune(" \t\r\n>", rune(head[len(prefix)])) {
+			return kind
+		}
+	}
+	return ""
 }
 
 func looksHTML(b []byte) bool {

@@ -9,14 +9,16 @@ import (
 	"github.com/digest-newsletter/digest/digest/summary"
 )
 
-// cmdSummarize prints the extractive summary of one article (FILE, URL or -
-// for standard input), one sentence a line. HTML pages are reduced to their
-// main text first, Markdown is rendered, plain text is cleaned. The length
+// cmdSummarize prints the extractive summary of one article (FILE, URL,
+// page:URL as in the sources list, or - for standard input), one sentence
+// a line. HTML pages are reduced to their main text first, Markdown is
+// rendered, plain text is cleaned; a feed is refused (exit 2), since it is
+// a list of articles, not one. The length
 // budget is --words and --sentences, by default the blurb settings
 // (--summary-words, --summary-sentences).
 func cmdSummarize(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "summarize", "FILE|URL|-", flagEnv)
+	fs := newFlagSet(e, "summarize", "FILE|URL|page:URL|-", flagEnv)
 	words := fs.Int("words", 0, "length budget in words (default: the --summary-words setting)")
 	sentences := fs.Int("sentences", 0, "most sentences (default: the --summary-sentences setting)")
 	cfg, err := parseFlags(e, fs, flagEnv, args)
@@ -24,7 +26,7 @@ func cmdSummarize(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError{errors.New("summarize: want one FILE, URL or - (standard input)")}
+		return usageError{errors.New("summarize: want one FILE, URL, page:URL or - (standard input)")}
 	}
 	if *words < 0 || *sentences < 0 {
 		return usageError{errors.New("summarize: --words and --sentences must not be negative")}

@@ -62,6 +62,7 @@ func TestSummarize(t *testing.T) {
 		{"markdown", "", []string{writeFile(t, "story.md", "# Floods hit Millbrook\n\n"+floodStory)}, 0},
 		{"html file", "", []string{writeFile(t, "story.html", page)}, 0},
 		{"url", "", []string{srv.URL + "/floods"}, 0},
+		{"page:url, as in the sources list", "", []string{"page:" + srv.URL + "/floods"}, 0},
 		{"one sentence", "", []string{"--sentences", "1", writeFile(t, "story.txt", floodStory)}, 1},
 		{"small word budget", "", []string{"--words", "20", writeFile(t, "story.txt", floodStory)}, 1},
 	}
@@ -98,6 +99,7 @@ func TestSummarizeErrors(t *testing.T) {
 		{"negative words", []string{"--words", "-1", "-"}, exitUsage},
 		{"missing file", []string{filepath.Join(t.TempDir(), "none.txt")}, exitError},
 		{"empty file", []string{writeFile(t, "empty.txt", "  \n")}, exitUsage},
+		{"page: without a URL", []string{"page:story.html"}, exitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +109,31 @@ func TestSummarizeErrors(t *testing.T) {
 			}
 			if stderr == "" {
 				t.Error("no error message")
+			}
+		})
+	}
+}
+
+// TestSummarizeFeed checks that a feed given to summarize is refused with
+// a message that says what it is and what to do, rather than summarized as
+// text with tags in it.
+func TestSummarizeFeed(t *testing.T) {
+	tests := []struct{ name, file, content, kind string }{
+		{"rss", "news.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- generated -->\n<rss version=\"2.0\"><channel><title>Millbrook Gazette</title><item><title>Floods hit Millbrook</title><description>Floods swept through the river town of Millbrook on Tuesday.</description></item></channel></rss>\n", "RSS"},
+		{"atom", "news.atom", "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Millbrook Gazette</title><entry><title>Floods hit Millbrook</title><content>Floods swept through the town.</content></entry></feed>", "Atom"},
+		{"json feed", "feed.json", `{"version": "https://jsonfeed.org/version/1.1", "title": "Millbrook Gazette", "items": [{"id": "1", "content_text": "Floods swept through the town."}]}`, "JSON Feed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runSummarize(t, "", writeFile(t, tt.file, tt.content))
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d (stdout %q)", code, exitUsage, out)
+			}
+			if !strings.Contains(stderr, tt.file) || !strings.Contains(stderr, "is a feed ("+tt.kind+")") {
+				t.Errorf("stderr = %q, want the file named as a feed (%s)", stderr, tt.kind)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
 			}
 		})
 	}

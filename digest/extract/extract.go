@@ -233,7 +233,8 @@ func Fragment(fragment string) string {
 // name or URL, may be empty) and contentType (may be empty) choose the kind:
 // HTML (by type, extension or content), Markdown (text/markdown or a .md or
 // .markdown name; YAML or TOML front matter is dropped, its title kept) or
-// else plain text.
+// else plain text, whose first line is its title when it is short, has no
+// final punctuation and stands alone or is repeated (see textTitle).
 func Any(in []byte, name, contentType string) (Page, error) {
 	switch kind(in, name, contentType) {
 	case kindHTML:
@@ -246,7 +247,8 @@ func Any(in []byte, name, contentType string) (Page, error) {
 		return markdown(in)
 	}
 	text := decodeText(in, contentType)
-	p := Page{Text: Clean(text)}
+	var p Page
+	p.Title, p.Text = textTitle(Clean(text))
 	if p.Text == "" {
 		return p, ErrNoContent
 	}

@@ -213,13 +213,14 @@ func TestAny(t *testing.T) {
 			in:        []byte("---\ntitle: \"Spring notes\"\ndate: 2026-03-01\n---\n# Spring notes\n\nThe *garden* is [awake](https://example.com) again.[1]\n\n- tulips\n- daffodils\n\n<div>raw html</div>\n"),
 			wantTitle: "Spring notes",
 			wantText:  []string{"The garden is awake again.", "tulips\n\ndaffodils"},
-			notText:   []string{"title:", "date:", "---", "*", "](", "raw html", "[1]"},
+			notText:   []string{"title:", "date:", "---", "*", "](", "raw html", "[1]", "Spring notes"},
 		},
 		{
 			name: "markdown by type", contentType: "text/markdown; charset=utf-8",
 			in:        []byte("# Heading\n\nSome **bold** text &amp; more."),
 			wantTitle: "Heading",
-			wantText:  []string{"Heading\n\nSome bold text & more."},
+			wantText:  []string{"Some bold text & more."},
+			notText:   []string{"Heading"},
 		},
 		{
 			name: "html sniffed", file: "page",

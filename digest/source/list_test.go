@@ -229,6 +229,7 @@ func TestMarkdownFolder(t *testing.T) {
 		"good.md":          "---\ntitle: Good\nurl: https://example.com/good?utm_source=x\ntags: [a]\ndate: 2026-11-20T10:00:00Z\n---\nSome **bold** text and <script>alert(1)</script> raw HTML.\n",
 		"sub/untitled.md":  "Intro line.\n\n# The Heading\n\nText under it.\n",
 		"sub/nameonly.md":  "Only a paragraph, no heading.\n",
+		"sub/kestrels.md":  "# Kestrels Return to the *Silo*\nFor the fourth year running, a pair of kestrels has raised a brood.\n",
 		"draft.md":         "---\ndraft: true\ntitle: Draft\n---\nNot yet.\n",
 		".hidden/x.md":     "---\ntitle: Hidden\n---\n",
 		"notes.txt":        "not markdown",
@@ -253,7 +254,7 @@ func TestMarkdownFolder(t *testing.T) {
 	for _, a := range col.Articles {
 		got[a.Title] = a
 	}
-	if want := []string{"Good", "The Heading", "nameonly"}; len(got) != len(want) {
+	if want := []string{"Good", "The Heading", "nameonly", "Kestrels Return to the Silo"}; len(got) != len(want) {
 		t.Errorf("titles = %q, want %q", titles(col.Articles), want)
 	}
 	good := got["Good"]
@@ -269,6 +270,11 @@ func TestMarkdownFolder(t *testing.T) {
 	}
 	if good.Source != "notes" || good.SourceURL != "notes" {
 		t.Errorf("good: source %q %q, want the folder", good.Source, good.SourceURL)
+	}
+	// A heading at the top of a file without front matter is its title,
+	// not the start of its text.
+	if k, want := got["Kestrels Return to the Silo"], "For the fourth year running, a pair of kestrels has raised a brood."; k.Text != want {
+		t.Errorf("heading on top: text = %q, want %q", k.Text, want)
 	}
 	h := got["The Heading"]
 	if !strings.HasPrefix(h.ID, "urn:digest:") || h.URL != "" {

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/yuin/goldmark"
 
@@ -226,12 +228,22 @@ func markdownArticle(data []byte, file, rel string, loc *time.Location) (entry, 
 	if fm.Draft {
 		return entry{}, false, nil
 	}
+	e := entry{key: rel}
+	e.Title, e.URL, e.Author, e.Tags, e.Published = fm.Title, cleanLink(nil, fm.URL), fm.Author, fm.Tags, fm.Date
+	// A heading at the top is the title, not the first line of the text;
+	// under a title of its own it is dropped when it repeats it.
+	if heading, rest := extract.MarkdownTitle(string(body)); heading != "" {
+		if e.Title == "" {
+			e.Title = plainTitle(heading)
+		}
+		if sameWords(heading, e.Title) {
+			body = []byte(rest)
+		}
+	}
 	var buf bytes.Buffer
 	if err := goldmark.Convert(body, &buf); err != nil {
 		return entry{}, false, fmt.Errorf("%s: render markdown: %w", file, err)
 	}
-	e := entry{key: rel}
-	e.Title, e.URL, e.Author, e.Tags, e.Published = fm.Title, cleanLink(nil, fm.URL), fm.Author, fm.Tags, fm.Date
 	e.Text = extract.Fragment(buf.String())
 	if e.Title == "" {
 		e.Title = firstHeading(body)
@@ -241,6 +253,13 @@ func markdownArticle(data []byte, file, rel string, loc *time.Location) (entry, 
 		e.Title = strings.TrimSuffix(base, path.Ext(base))
 	}
 	return e, true, nil
+}
+
+// sameWords reports whether a and b have the same words, whatever their
+// case and punctuation.
+func sameWords(a, b string) bool {
+	f := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	return slices.Equal(strings.FieldsFunc(strings.ToLower(a), f), strings.FieldsFunc(strings.ToLower(b), f))
 }
 
 // firstHeading returns the text of the first ATX heading of a Markdown body.
