@@ -66,6 +66,21 @@ var boilerplatePattern = `^(?:` + strings.Join([]string{
 	`.{0,200}\bcontributed (?:reporting )?to this (?:report|story|article)`,
 	// datelines standing alone
 	`(?:updated|posted|published|last updated|first published|last modified)(?: on| at)?:? .{0,60}\d.{0,30}`,
+	// reading time, in the languages of the pages we read
+	`(?:estimated )?(?:reading time|read time|tempo de leitura|tempo di lettura|tiempo de lectura|temps de lecture|lesezeit|lesedauer|leestijd|waktu baca|lama membaca)\s*:?\s*(?:ca\.? |about |approx\.? )?\d+\s*(?:-\s*\d+\s*)?\p{L}{0,10}`,
+	`(?:ca\.? |about )?\d+\s*(?:min|mins|minute|minutes|minuto|minutos|minuti|minuten|menit|분)\.?\s*(?:read|reading|de leitura|di lettura|de lectura|de lecture|lesezeit|lesen|baca|읽기)`,
+	// disclosures, credits and where a story first appeared
+	`.{0,80}\b(?:may contain|contains|includes|uses) affiliate links?\b.{0,200}`,
+	`.{0,120}\bqualifying purchases\b.{0,80}`,
+	`(?:this (?:article|story|post|piece) (?:was |is )?)?(?:originally|first) (?:published|appeared|posted|ran)(?: on| in| at| by)? .{1,200}`,
+	`(?:click|tap) (?:for|here for|to see|to read|to watch|to get) .{1,120}`,
+	`home of (?:the )?.{1,60}`,
+	`(?:cover|featured|feature|header|lead|top|hero|main) (?:image|photo|picture|illustration)s?: .{1,200}`,
+	`enlarge(?: this)? (?:image|photo|picture)\b.{0,200}`,
+	`(?:photo|image|picture|pic)s?: .{1,60}`,
+	// copyright lines in other languages and with other signs
+	`(?:copyright )?ⓒ.{0,240}`,
+	`.{0,120}(?:todos os direitos reservados|todos los derechos reservados|alle rechte vorbehalten|tutti i diritti riservati|tous droits réservés|hak cipta dilindungi|무단 ?전재.{0,20}금지).{0,120}`,
 }, "|") + `)$`
 
 // maxBoilerplate is the longest line tested for boilerplate; longer lines
@@ -75,11 +90,67 @@ const maxBoilerplate = 240
 // isBoilerplate reports whether line, one trimmed line of text, is site
 // furniture.
 func isBoilerplate(line string) bool {
+	if isCapsDateline(line) {
+		return true
+	}
 	if len(line) > maxBoilerplate {
-		return false
+		return hasCredit(line)
 	}
 	l := strings.ToLower(strings.Trim(line, " \t.:!|•·»«›‹>-–—_=*#()[]"))
-	return !hasLetter(l) || boilerplateRE().MatchString(l) || isPrompt(l) || isDateline(l)
+	return !hasLetter(l) || boilerplateRE().MatchString(l) || isPrompt(l) || isDateline(l) ||
+		isBreadcrumb(line) || isByline(line) || hasCredit(line)
+}
+
+// breadcrumbSepRE splits a breadcrumb trail ("Home > News > World").
+var breadcrumbSepRE = regexp.MustCompile(`\s+(?:>|»|›|/|\||→)\s+`)
+
+// isBreadcrumb reports whether line is a trail of three or more short
+// links to the sections above a page, with no sentence in it.
+func isBreadcrumb(line string) bool {
+	parts := breadcrumbSepRE.Split(strings.TrimSpace(line), -1)
+	if len(parts) < 3 || endsSentence(line) {
+		return false
+	}
+	for _, p := range parts {
+		if n := len(strings.Fields(p)); n == 0 || n > 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// bylineRE matches a byline: "By" (or its German, Portuguese, Spanish,
+// Italian, French or Indonesian word) and one or more names, perhaps
+// followed by a date, a time or a reading time after · or |.
+var bylineRE = regexp.MustCompile(`^(?i:by|von|por|di|par|oleh|door)\s+(\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|de|da|do|dos|van|von|der|den|di|del|la|le|bin|al))*)(?:\s*(?:,|&|(?i:and|und|e|y|et|dan))\s*\p{Lu}[\p{L}.'’-]*(?:\s+(?:\p{Lu}[\p{L}.'’-]*|de|da|van|von|der|di|del))*)*(?:\s*(?:[·|•,–—-])\s*.{0,80})?$`)
+
+// isByline reports whether line is a byline standing alone, such as "By
+// Stefan Becket, Kathryn Watson and Grace Segers" or "By Iris Penhale ·
+// 2 December 2026 · 6 min read". A sentence ("By noon the rain had
+// stopped.") is not one: a byline has no final full stop.
+func isByline(line string) bool {
+	line = strings.TrimSpace(line)
+	if len(line) > 160 || endsSentence(line) && !strings.HasSuffix(line, "read") {
+		return false
+	}
+	m := bylineRE.FindStringSubmatch(line)
+	if m == nil {
+		return false
+	}
+	// The names part is at most six words: a longer run of capitals is
+	// a headline.
+	return len(strings.Fields(m[1])) <= 6
+}
+
+// creditRE matches a photo credit closing a caption: "(Image: GETTY)",
+// "(credit: NASA/Jude Guidry)", "Photo: AP", or an agency's name glued to
+// the caption's full stop ("…in New York.Reuters").
+var creditRE = regexp.MustCompile(`(?:\((?i:image|photo|picture|pic|credit|credits|source|foto|bild|fonte|video)s?\s*:\s*[^()]{1,60}\)|[\p{Ll})][.!?](?:Reuters|AP|AFP|EPA|PA|Getty Images|Getty|Shutterstock|Alamy|Bloomberg|dpa|ANSA|Xinhua|Yonhap|Antara|NurPhoto|SOPA Images|Zuma Press|REX)(?:/[\p{L} ]{1,40})?)\s*$`)
+
+// hasCredit reports whether a line ends with a photo credit, as captions
+// do and article sentences do not.
+func hasCredit(line string) bool {
+	return len(line) <= maxBoilerplate*2 && creditRE.MatchString(line)
 }
 
 var (
@@ -111,13 +182,21 @@ var dateWords = map[string]bool{
 // name, a clock time or an ISO date.
 var dateMarkRE = regexp.MustCompile(`\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b\d{1,2}:\d{2}\b|\d\s*[ap]\.?m\b|\b\d{4}-\d{2}-\d{2}\b`)
 
+// publishedRE matches the words that introduce a publication date.
+var publishedRE = regexp.MustCompile(`\b(?:published|updated|posted|publicado|atualizado|pubblicato|aggiornato|veröffentlicht|aktualisiert|diterbitkan|diperbarui)\b`)
+
 // isDateline reports whether l, a lower-cased line, is only a date and
 // time, perhaps with a word or two ("Updated", a place or an outlet).
 func isDateline(l string) bool {
-	if len(l) > 80 {
+	if len(l) > 120 || !dateMarkRE.MatchString(l) || strings.IndexFunc(l, unicode.IsDigit) < 0 {
 		return false
 	}
-	if !dateMarkRE.MatchString(l) {
+	// "Detroit News wire services Published 11:11 PM EST": a line that
+	// says when it was published, with no sentence around it.
+	if publishedRE.MatchString(l) && len(strings.Fields(l)) <= 14 && !strings.HasSuffix(l, ".") {
+		return true
+	}
+	if len(l) > 80 {
 		return false
 	}
 	words := strings.FieldsFunc(l, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -131,6 +210,16 @@ func isDateline(l string) bool {
 		}
 	}
 	return digits > 0 && other <= 3 && other*3 <= len(words)
+}
+
+// isCapsDateline reports whether line is a byline and date set in
+// capitals, as "VICTOR TANGERMANN, FUTURISM 18 NOV 2019": no lower-case
+// letter, at most twelve words, a date in it.
+func isCapsDateline(line string) bool {
+	if len(line) > 120 || len(strings.Fields(line)) > 12 || strings.IndexFunc(line, unicode.IsLower) >= 0 {
+		return false
+	}
+	return dateMarkRE.MatchString(strings.ToLower(line)) && strings.IndexFunc(line, unicode.IsDigit) >= 0
 }
 
 // hasLetter reports whether s holds a letter; a line without one (rules
