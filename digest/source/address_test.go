@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/digest-newsletter/digest/digest"
 )
@@ -84,7 +85,8 @@ func linkFeed(links map[string]string) string {
 }
 
 // A testSite is a loopback web server: /feed.xml is a feed of links,
-// /go/NAME redirects to redirects[NAME], any other path is an article
+// /go/NAME redirects to redirects[NAME], /site/ is a home page naming
+// redirects["site-feed"] as its feed, any other path is an article
 // page whose text starts with say. It counts the requests it answers.
 type testSite struct {
 	*httptest.Server
@@ -103,6 +105,9 @@ func newSite(t *testing.T, say string) *testSite {
 		case r.URL.Path == "/feed.xml":
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprint(w, linkFeed(s.links))
+		case r.URL.Path == "/site/":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<html><head><link rel="alternate" type="application/rss+xml" href="%s"></head><body>Hi</body></html>`, html.EscapeString(s.redirects["site-feed"]))
 		case strings.HasPrefix(r.URL.Path, "/go/"):
 			http.Redirect(w, r, s.redirects[strings.TrimPrefix(r.URL.Path, "/go/")], http.StatusFound)
 		default:
@@ -384,22 +389,31 @@ func TestMixedNameSourceIsPublic(t *testing.T) {
 }
 
 // TestFeedRedirectToInternal checks that a feed redirected to an
-// internal address fails with the address in the source's error, from a
-// public source and from an internal one redirecting to another port.
+// internal address, or named by a site's page at an internal address,
+// fails with the address in the source's error, from a public source and
+// from an internal one pointing at another port.
 func TestFeedRedirectToInternal(t *testing.T) {
 	l := newAddressLab(t)
 	intranet := newSite(t, "The intranet page")
-	l.public.redirects["feed"] = l.secret.URL + "/feed.xml"
-	intranet.redirects["feed"] = l.secret.URL + "/feed.xml"
+	for _, s := range []*testSite{l.public, intranet} {
+		s.redirects["feed"] = l.secret.URL + "/feed.xml"
+		s.redirects["site-feed"] = l.secret.URL + "/feed.xml"
+	}
 	col := l.collect(t,
 		urlSpec("public", "http://news.example/go/feed"),
 		urlSpec("intranet", intranet.URL+"/go/feed"),
+		urlSpec("public site", "http://news.example/site/"),
+		urlSpec("intranet site", intranet.URL+"/site/"),
 		urlSpec("metadata", "http://169.254.169.254/latest/meta-data/"),
 	)
-	refused := "redirected to " + l.secret.URL + "/feed.xml: source: internal address refused: " + strings.TrimPrefix(l.secret.URL, "http://")
+	addr := strings.TrimPrefix(l.secret.URL, "http://")
+	refused := "redirected to " + l.secret.URL + "/feed.xml: source: internal address refused: " + addr
+	named := "fetch " + l.secret.URL + "/feed.xml: source: internal address refused: " + addr
 	for source, want := range map[string]string{
-		"public":   refused,
-		"intranet": refused,
+		"public":        refused,
+		"intranet":      refused,
+		"public site":   named,
+		"intranet site": named,
 		"metadata": "internal address refused: 169.254.169.254:80; link-local and cloud metadata addresses are never fetched",
 	} {
 		if got := failureOf(col, source); !strings.Contains(got, want) {
@@ -444,6 +458,31 @@ func TestInternalConnectionNotShared(t *testing.T) {
 	}
 	if got, want := intranet.hits.Load(), int32(2); got != want {
 		t.Errorf("the intranet answered %d requests, want %d (its feed and its own page)", got, want)
+	}
+}
+
+// TestDialSharesTime checks that a host with several addresses, the
+// first of which never answers, is still reached on the next one within
+// the request's timeout.
+func TestDialSharesTime(t *testing.T) {
+	l := newAddressLab(t)
+	l.net.names["slow.example"] = []netip.Addr{netip.MustParseAddr("93.184.216.99"), netip.MustParseAddr("93.184.216.34")}
+	black := l.net.Dial
+	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
+		if strings.HasPrefix(address, "93.184.216.99:") {
+			<-ctx.Done() // a black hole: no answer, no refusal
+			return nil, ctx.Err()
+		}
+		return black(ctx, network, address)
+	}
+	l.public.links["x"] = "http://news.example/x"
+	c := testCollector(Config{Resolver: l.net, Dial: dial, Timeout: 4 * time.Second}, urlSpec("slow", "http://slow.example/feed.xml"))
+	col, err := c.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(col.Failures) != 0 || len(col.Articles) != 1 {
+		t.Errorf("failures %v, %d articles; want the feed from the second address", col.Failures, len(col.Articles))
 	}
 }
 

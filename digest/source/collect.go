@@ -149,7 +149,7 @@ func NewFromSpecs(cfg Config, specs []Spec) *Collector {
 		cfg.Location = time.Local
 	}
 	if cfg.Client == nil {
-		cfg.Client = newClient(cfg.Resolver, cfg.Dial)
+		cfg.Client = newClient(cfg.Resolver, cfg.Dial, cfg.Timeout)
 	}
 	return &Collector{
 		cfg:   cfg,

@@ -231,8 +231,9 @@ var internalPrefixes = []netip.Prefix{
 // connection opened for one source's own internal host is never reused
 // by a request that may not reach it. Nil r and dial use the machine's
 // resolver and a net.Dialer whose Control hook checks the address once
-// more as it connects.
-func newClient(r Resolver, dial DialFunc) *http.Client {
+// more as it connects. Connecting to a host takes at most timeout (and
+// at most 10s), shared among its addresses.
+func newClient(r Resolver, dial DialFunc, timeout time.Duration) *http.Client {
 	if r == nil {
 		r = net.DefaultResolver
 	}
@@ -243,11 +244,11 @@ func newClient(r Resolver, dial DialFunc) *http.Client {
 	for rc := range reaches {
 		d := dial
 		if d == nil {
-			nd := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: rc.control}
+			nd := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Control: rc.control}
 			d = nd.DialContext
 		}
 		tr := base.Clone()
-		tr.DialContext = (&dialer{reach: rc, resolver: r, dial: d}).dialContext
+		tr.DialContext = (&dialer{reach: rc, resolver: r, dial: d, timeout: min(timeout, dialTimeout)}).dialContext
 		g[rc] = tr
 	}
 	return &http.Client{Transport: &g, CheckRedirect: checkRedirect}
@@ -272,6 +273,7 @@ type dialer struct {
 	reach    reach
 	resolver Resolver
 	dial     DialFunc
+	timeout  time.Duration // for all the addresses of a host together
 }
 
 // dialContext resolves the host of addr (an IP address is taken as it
@@ -302,8 +304,9 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 		return nil, &AddressError{Host: host, Port: port, Refused: refused}
 	}
 	var first error
-	for _, ip := range ok {
-		c, err := d.dial(ctx, network, net.JoinHostPort(ip.String(), port))
+	deadline := time.Now().Add(d.timeout)
+	for i, ip := range ok {
+		c, err := d.dialOne(ctx, network, net.JoinHostPort(ip.String(), port), len(ok)-i, deadline)
 		if err == nil {
 			return c, nil
 		}
@@ -315,6 +318,23 @@ func (d *dialer) dialContext(ctx context.Context, network, addr string) (net.Con
 		}
 	}
 	return nil, first
+}
+
+// dialTimeout bounds the connecting to a host, all its addresses tried.
+const dialTimeout = 10 * time.Second
+
+// minDialTime is the least time given to one address of several.
+const minDialTime = 2 * time.Second
+
+// dialOne dials one address of left still to try, before deadline. As
+// net.Dialer does for a name with several addresses, each gets a share of
+// the time remaining (at least minDialTime), so that one address that
+// never answers does not use it all.
+func (d *dialer) dialOne(ctx context.Context, network, address string, left int, deadline time.Time) (net.Conn, error) {
+	share := max(time.Until(deadline)/time.Duration(left), minDialTime)
+	ctx, cancel := context.WithTimeout(ctx, share)
+	defer cancel()
+	return d.dial(ctx, network, address)
 }
 
 // control is a net.Dialer.Control hook: it checks, as the socket
