@@ -414,7 +414,7 @@ func TestFeedRedirectToInternal(t *testing.T) {
 		"intranet":      refused,
 		"public site":   named,
 		"intranet site": named,
-		"metadata": "internal address refused: 169.254.169.254:80; link-local and cloud metadata addresses are never fetched",
+		"metadata":      "internal address refused: 169.254.169.254:80; link-local and cloud metadata addresses are never fetched",
 	} {
 		if got := failureOf(col, source); !strings.Contains(got, want) {
 			t.Errorf("%s: failure = %q, want it to say %q", source, got, want)
