@@ -167,9 +167,21 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 		p.Title = Clean(documentTitle(doc))
 	}
 	p.Title = trimSiteName(p.Title, p.SiteName)
+	facts := readFacts(doc)
+	if p.Published.IsZero() {
+		p.Published = facts.published
+	}
+	if p.Title == "" {
+		p.Title = facts.headline
+	}
+	rawByline := p.Byline
+	p.Byline = cleanByline(p.Byline)
+	if p.Byline == "" {
+		p.Byline = facts.author
+	}
 	// The title and byline are fields of their own; repeated as lines of
 	// the body they would open every summary.
-	p.Text = dropLines(improve(doc, text), p.Byline, p.Title)
+	p.Text = dropLines(applyFacts(improve(doc, text), facts), rawByline, p.Byline, p.Title)
 	if p.Text == "" {
 		return p, ErrNoContent
 	}

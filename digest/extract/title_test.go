@@ -1,6 +1,12 @@
 package extract
 
-import "testing"
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
 
 // TestTextTitle checks that the first line of plain text is its title
 // when it is a headline — short, with no final punctuation, standing alone
@@ -77,5 +83,58 @@ func TestMarkdownTitle(t *testing.T) {
 				t.Errorf("title, text = %q, %q; want %q, %q", p.Title, p.Text, tt.title, tt.text)
 			}
 		})
+	}
+}
+
+// TestPageFacts checks that what a page says about itself is used: the
+// JSON-LD article's author and date become the page's, and the text loses
+// the image's caption (it repeats the image's description), the line of
+// <time> and author link, and a related story's headline that is not in
+// the JSON-LD articleBody.
+func TestPageFacts(t *testing.T) {
+	page, err := os.ReadFile("testdata/facts.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := HTML(bytes.NewReader(page), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Byline != "Iris Penhale" {
+		t.Errorf("Byline = %q, want %q", p.Byline, "Iris Penhale")
+	}
+	if want := time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC); !p.Published.Equal(want) {
+		t.Errorf("Published = %v, want %v", p.Published, want)
+	}
+	if p.Title != "Kestrels raise a fourth brood on the canal silo" {
+		t.Errorf("Title = %q", p.Title)
+	}
+	if !strings.HasPrefix(p.Text, "For the fourth year running") {
+		t.Errorf("text starts %q, want the first paragraph", p.Text[:min(len(p.Text), 120)])
+	}
+	for _, no := range []string{"brings a vole", "2 December", "Iris Penhale", "Swifts return"} {
+		if strings.Contains(p.Text, no) {
+			t.Errorf("text holds %q:\n%s", no, p.Text)
+		}
+	}
+	if !strings.Contains(p.Text, "planning committee.") {
+		t.Errorf("text lost its last paragraph:\n%s", p.Text)
+	}
+}
+
+// TestCleanByline checks that a byline is reduced to its names.
+func TestCleanByline(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"By Iris Penhale · 2 December 2026 · 6 min read", "Iris Penhale"},
+		{"Iris Penhale | Nature correspondent", "Iris Penhale"},
+		{"by Stefan Becket, Kathryn Watson", "Stefan Becket, Kathryn Watson"},
+		{"Por Ana Lima", "Ana Lima"},
+		{"Published 10:02 AM EST Nov 19, 2019", ""},
+		{"Byron Tau", "Byron Tau"},
+	}
+	for _, tt := range tests {
+		if got := cleanByline(tt.in); got != tt.want {
+			t.Errorf("cleanByline(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
