@@ -17,7 +17,7 @@ import (
 type pageFacts struct {
 	// From JSON-LD of type Article (NewsArticle, BlogPosting, …).
 	headline, author, body string
-	published             time.Time
+	published              time.Time
 	// captions are the alt and title texts of images and the texts of
 	// <figcaption>, as word lists.
 	captions [][]string
