@@ -85,8 +85,9 @@
 // addresses and dials only those. Internal addresses are loopback,
 // private (RFC 1918), shared (100.64.0.0/10), link-local (169.254.0.0/16,
 // fe80::/10), unique-local (fc00::/7), unspecified, multicast, the
-// reserved and documentation ranges, and the IPv4-mapped forms of all
-// these. A request is refused them unless
+// reserved and documentation ranges, the IPv4-mapped forms of all these,
+// and the IPv6 ranges that carry or tunnel an IPv4 address. A request is
+// refused them unless
 //
 //   - it goes to the scheme, host and port of its own source line, as
 //     written (a host name and its address differ), and that host has no

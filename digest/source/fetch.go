@@ -207,19 +207,30 @@ var metadataAddrs = []netip.Addr{
 }
 
 // internalPrefixes are ranges not caught by the netip predicates: shared
-// address space (CGNAT), benchmarking, documentation, 6to4 relay, NAT64 and
-// the IPv4 "this network" and reserved blocks.
+// address space (CGNAT), benchmarking, documentation, the IPv4 "this
+// network" and reserved blocks, and the IPv6 forms that carry an IPv4
+// address or reach one through a translator or tunnel (IPv4-compatible,
+// IPv4-translated, NAT64, 6to4 and its relays, Teredo), discard-only and
+// the deprecated site-local fec0::/10.
 var internalPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.88.99.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("198.51.100.0/24"),
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("::ffff:0:0:0/96"),
 	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001::/32"),
 	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("fec0::/10"),
 }
 
 // newClient returns the HTTP client used when Config.Client is nil. It
