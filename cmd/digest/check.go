@@ -12,6 +12,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/source"
+	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
@@ -117,7 +118,28 @@ func checkSources(ctx context.Context, w io.Writer, cfg *Config, offline bool) i
 func checkSubscribers(ctx context.Context, w io.Writer, cfg *Config) int {
 	s, errs := subscriber.Check(ctx, &subscriber.File{Path: cfg.Subscribers})
 	subscriber.WriteReport(w, s, errs)
-	return len(errs)
+	return len(errs) + checkSignups(ctx, w, cfg)
+}
+
+// checkSignups counts the sign-ups in the state, if there is one; it
+// never creates nor changes the state, and a state it cannot read is not
+// a problem of the settings.
+func checkSignups(ctx context.Context, w io.Writer, cfg *Config) int {
+	if _, err := os.Stat(cfg.State); err != nil {
+		fmt.Fprintln(w, "sign-ups: none (no state file yet)")
+		return 0
+	}
+	st, err := store.OpenReadOnly(ctx, cfg.State)
+	if err == nil {
+		defer st.Close()
+		var c store.SignupCounts
+		if c, err = st.CountSignups(ctx); err == nil {
+			fmt.Fprintf(w, "sign-ups: %d confirmed (%d of them suppressed), %d waiting for confirmation\n", c.Confirmed, c.Suppressed, c.Waiting)
+			return 0
+		}
+	}
+	fmt.Fprintf(w, "sign-ups: not counted: %v\n", err) // a state of an older digest: the next run upgrades it
+	return 0
 }
 
 // unjoin splits an errors.Join into its errors.

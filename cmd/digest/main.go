@@ -54,6 +54,7 @@ func commands() []command {
 		{"templates", "templates init DIR: write the default templates to DIR", cmdTemplates},
 		{"serve", "serve one-click unsubscribe, the web archive of editions and the sign-up form", cmdServe},
 		{"unsubscribe", "add an address to the suppression list", cmdUnsubscribe},
+		{"subscribers", "subscribers export: write the list the next run mails (the file and the sign-ups) as CSV", cmdSubscribers},
 		{"status", "show recent editions and their delivery counts", cmdStatus},
 		{"prepare", "freeze the edition into a file for sharded delivery", cmdPrepare},
 	}

@@ -107,6 +107,9 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	}
 
 	prog.total = countRows(cfg.Subscribers)
+	if c, err := st.CountSignups(ctx); err == nil {
+		prog.total += c.Confirmed
+	}
 	if o.shard != nil && prog.total > 0 {
 		prog.total = (prog.total + o.shard.Count - 1) / o.shard.Count
 	}

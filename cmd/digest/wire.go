@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net/mail"
 	"os"
@@ -162,7 +163,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		Store:             st,
 		Renderer:          r,
 		Transport:         t,
-		Subscribers:       &subscriber.File{Path: cfg.Subscribers, KeepDuplicates: true}, // the journal catches them
+		Subscribers:       runList(cfg, st),
 		Logger:            log,
 		Now:               now,
 		From:              cfg.From,
@@ -178,6 +179,29 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		d.Limiter = rate.NewLimiter(rate.Limit(cfg.SMTP.Rate), 1)
 	}
 	return d
+}
+
+// runList is the list a run mails: the subscriber file, then the
+// confirmed sign-ups it does not have. The file's duplicates are yielded
+// again: the journal catches them.
+func runList(cfg *Config, st *store.Store) digest.SubscriberList {
+	return subscriber.WithSignups{
+		List:    &subscriber.File{Path: cfg.Subscribers, KeepDuplicates: true},
+		Signups: signupList{st},
+	}
+}
+
+// signupList is the confirmed sign-ups in the state, as a subscriber list.
+type signupList struct{ st *store.Store }
+
+func (l signupList) Subscribers(ctx context.Context) iter.Seq2[digest.Subscriber, error] {
+	return func(yield func(digest.Subscriber, error) bool) {
+		for su, err := range l.st.Signups(ctx) {
+			if !yield(su.Subscriber(), err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)

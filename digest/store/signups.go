@@ -273,14 +273,13 @@ func (s *Store) Signup(ctx context.Context, email string) (Signup, bool, error) 
 	return su, true, nil
 }
 
-// Signups streams the sign-ups confirmed at or before the time, in the
-// order of their lower-cased addresses, suppressed ones included. It reads
-// from one snapshot of the state and holds one row at a time. A final
-// error, if any, ends the stream.
-func (s *Store) Signups(ctx context.Context, before time.Time) iter.Seq2[Signup, error] {
+// Signups streams the confirmed sign-ups in the order of their lower-cased
+// addresses, suppressed ones included. It reads from one snapshot of the
+// state and holds one row at a time. A final error, if any, ends the
+// stream.
+func (s *Store) Signups(ctx context.Context) iter.Seq2[Signup, error] {
 	return func(yield func(Signup, error) bool) {
-		rows, err := s.r.QueryContext(ctx, `SELECT `+signupColumns+` FROM signups WHERE confirmed <= ? ORDER BY email`,
-			formatTime(before))
+		rows, err := s.r.QueryContext(ctx, `SELECT `+signupColumns+` FROM signups ORDER BY email`)
 		if err != nil {
 			yield(Signup{}, fmt.Errorf("sign-ups: %w", err))
 			return

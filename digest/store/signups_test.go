@@ -54,7 +54,7 @@ func TestSignupFlow(t *testing.T) {
 		t.Errorf("second confirmation changed the evidence: %+v", got)
 	}
 	var list []string
-	for su, err := range s.Signups(ctx, t1) {
+	for su, err := range s.Signups(ctx) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,9 +62,6 @@ func TestSignupFlow(t *testing.T) {
 	}
 	if !slices.Equal(list, []string{"Ann@Example.com"}) {
 		t.Errorf("Signups = %q", list)
-	}
-	for range s.Signups(ctx, t1.Add(-time.Second)) {
-		t.Errorf("Signups before the confirmation yields a sign-up")
 	}
 	if c, _ := s.CountSignups(ctx); c != (SignupCounts{Confirmed: 1}) {
 		t.Errorf("counts after confirming = %+v", c)
