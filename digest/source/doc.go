@@ -5,7 +5,8 @@
 // # The sources list
 //
 // The sources are named in a plain text file, one source a line. Blank lines
-// and lines starting with # are ignored. A line reads
+// and lines starting with # are ignored, and so is the rest of a line from
+// a # that starts a field (outside quotes). A line reads
 //
 //	LOCATION [fulltext] [page] [allow-internal] [name="Display Name"] [tags=a,b]
 //

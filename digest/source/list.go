@@ -180,7 +180,8 @@ func remoteURL(loc string) (string, bool, error) {
 }
 
 // splitFields splits a line at white space, keeping "quoted" text whole.
-// A quote may open anywhere in a field (name="A B").
+// A quote may open anywhere in a field (name="A B"). A # that starts a
+// field, unquoted, starts a comment to the end of the line.
 func splitFields(line string) ([]string, error) {
 	var (
 		fields []string
@@ -188,8 +189,11 @@ func splitFields(line string) ([]string, error) {
 		quote  rune
 		inside bool
 	)
+scan:
 	for _, r := range line {
 		switch {
+		case quote == 0 && !inside && r == '#':
+			break scan
 		case quote != 0:
 			if r == quote {
 				quote = 0

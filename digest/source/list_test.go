@@ -18,10 +18,11 @@ func TestParseList(t *testing.T) {
 	list := `# my sources
 https://go.dev/blog/feed.atom name="The Go Blog" tags=Go,programming
 
-  feeds/local.xml   fulltext
+  feeds/local.xml   fulltext   # teasers only: fetch the pages
 page:https://example.org/about name='About us'
 https://example.org/news page tags=news
 /abs/articles name=Notes
+http://10.0.0.5:8080/feed.xml#top allow-internal name="Team #1" #intranet
 `
 	got, err := ParseList(strings.NewReader(list), "/home/ed/digest/sources.txt")
 	if err != nil {
@@ -33,6 +34,7 @@ https://example.org/news page tags=news
 		{Location: "page:https://example.org/about", URL: "https://example.org/about", Kind: KindPage, Name: "About us", Line: 5},
 		{Location: "https://example.org/news", URL: "https://example.org/news", Kind: KindPage, Tags: []string{"news"}, Line: 6},
 		{Location: "/abs/articles", Path: "/abs/articles", Kind: KindFeed, Name: "Notes", Line: 7},
+		{Location: "http://10.0.0.5:8080/feed.xml#top", URL: "http://10.0.0.5:8080/feed.xml#top", Kind: KindFeed, AllowInternal: true, Name: "Team #1", Line: 8},
 	}
 	for i := range want {
 		want[i].File = "/home/ed/digest/sources.txt"
