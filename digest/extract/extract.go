@@ -145,6 +145,8 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 		pageURL = &url.URL{}
 	}
 	parser := readability.NewParser()
+	// prune reads class names; readability would strip them.
+	parser.KeepClasses = true
 	article, err := parser.ParseDocument(doc, pageURL)
 	var p Page
 	text := ""

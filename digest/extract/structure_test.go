@@ -138,3 +138,36 @@ func TestCleanByline(t *testing.T) {
 		}
 	}
 }
+
+// TestFurnitureInsideArticle checks that the blocks inside the article
+// whose class names them as furniture (a photo caption, a byline, a box of
+// related stories) are left out: readability strips class names from what
+// it returns, so they must be kept for the pruning to see them.
+func TestFurnitureInsideArticle(t *testing.T) {
+	para := func(s string) string { return "<p>" + s + "</p>\n" }
+	page := `<!doctype html><html lang="en"><head><title>Harbour reopens after storm repairs</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article class="story">
+<h1>Harbour reopens after storm repairs</h1>
+<div class="story-byline">Maren Holt, harbour correspondent</div>
+` + para("The harbour at Millbrook reopened on Friday after eight months of repairs to the sea wall, which was breached in the February storms. Fishing boats were the first to come back in, followed by the ferry to the islands, which had run from the town beach since the spring.") + `
+<div class="image-caption">The repaired sea wall at high tide on Thursday evening, a day before the reopening</div>
+` + para("The repairs cost four million pounds, a quarter more than planned, because the contractor found the foundations of the old wall in worse shape than the survey had shown. The council paid the difference from its reserves and says it will ask the government for help.") + `
+<div class="related-stories">Storm damage: the streets still closed in the old town. Ferry timetable for the winter months.</div>
+` + para("Harbour users said they were relieved to be back. The ferry company expects to run its full timetable again from Monday, and the fish market will open on its usual days from next week, after a ceremony with the mayor on Saturday morning.") + `
+</article>
+<footer>Contact us</footer>
+</body></html>`
+	p, err := HTML(strings.NewReader(page), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, no := range []string{"harbour correspondent", "high tide on Thursday", "Storm damage"} {
+		if strings.Contains(p.Text, no) {
+			t.Errorf("text holds furniture %q:\n%s", no, p.Text)
+		}
+	}
+	if !strings.Contains(p.Text, "ceremony with the mayor") {
+		t.Errorf("text lost the article:\n%s", p.Text)
+	}
+}
