@@ -359,7 +359,11 @@ func (c *Collector) feed(ctx context.Context, spec Spec) (string, []entry, error
 			return "", nil, err
 		}
 	}
-	return parseFeed(data, base)
+	title, entries, repaired, err := parseFeed(data, base)
+	if repaired != "" {
+		c.cfg.Logger.WarnContext(ctx, "feed repaired", "source", spec.String(), "repair", repaired, "articles", len(entries))
+	}
+	return title, entries, err
 }
 
 // page reads one web page as one article.

@@ -107,7 +107,10 @@
 //
 // A source that fails — unreachable, slow, malformed, too large, of the wrong
 // content type — is reported in the Collection's Failures; the others still
-// give their articles.
+// give their articles. An XML feed that is not well-formed (bytes that are
+// not UTF-8, &#0;, a bare & or <, a truncated end) is repaired and read as
+// far as it goes, its good items kept and one warning logged; it fails only
+// if no item can be read.
 //
 // # Articles
 //

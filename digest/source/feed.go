@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -37,8 +39,10 @@ var xmlDecl = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=`)
 // parseFeed parses an RSS, Atom or JSON feed. base (may be nil) is the
 // feed's URL, against which relative links resolve after the feed's own
 // site link. It returns the feed's title and its entries; an entry without
-// a usable title, link or text is skipped.
-func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
+// a usable title, link or text is skipped. An XML feed the reader refuses
+// is repaired and read as far as it goes (see repairXML); repaired then
+// says what was done, for a warning, and err is nil if anything was read.
+func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repaired string, err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) && !xmlDecl.Match(data) {
 		// Undeclared 8-bit text is, in practice, Windows-1252.
@@ -46,15 +50,28 @@ func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
 			data = d
 		}
 	}
-	fp := gofeed.NewParser()
-	// Item images are not used; finding them parses every item's HTML.
-	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
-	feed, err := fp.Parse(bytes.NewReader(data))
+	feed, err := gofeedParse(data)
+	if err != nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
+		fixed, ends, rep := repairXML(data)
+		f, ferr := gofeedParse(fixed)
+		var se *xml.SyntaxError
+		if ferr != nil && errors.As(ferr, &se) {
+			if cut := cutAfterItem(fixed, ends, se.Line); cut != nil {
+				rep.cutAtLine = se.Line
+				f, ferr = gofeedParse(cut)
+			}
+		}
+		// A repair that gives no item is no better than the error.
+		if ferr == nil && len(f.Items) > 0 {
+			feed, repaired = f, fmt.Sprintf("%v: %v", err, rep)
+			err = nil
+		}
+	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-			return "", nil, ErrNoFeed
+			return "", nil, "", ErrNoFeed
 		}
-		return "", nil, fmt.Errorf("parse feed: %w", err)
+		return "", nil, "", fmt.Errorf("parse feed: %w", err)
 	}
 	site := base
 	if feed.Link != "" {
@@ -67,13 +84,15 @@ func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
 			}
 		}
 	}
-	var entries []entry
 	for _, it := range feed.Items {
 		if it == nil {
 			continue
 		}
 		e := entry{}
 		e.Title = plainTitle(it.Title)
+		if e.Title == "" {
+			e.Title = plainTitle(mediaTitle(it))
+		}
 		e.URL = itemLink(site, it)
 		e.Text = extract.Fragment(it.Content)
 		if strings.TrimSpace(e.Text) == "" {
@@ -109,7 +128,39 @@ func parseFeed(data []byte, base *url.URL) (string, []entry, error) {
 		}
 		entries = append(entries, e)
 	}
-	return plainTitle(feed.Title), entries, nil
+	return plainTitle(feed.Title), entries, repaired, nil
+}
+
+// gofeedParse parses a feed with gofeed.
+func gofeedParse(data []byte) (*gofeed.Feed, error) {
+	fp := gofeed.NewParser()
+	// Item images are not used; finding them parses every item's HTML.
+	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	return fp.Parse(bytes.NewReader(data))
+}
+
+// mediaTitle returns an item's Media RSS title (media:title, alone or in a
+// media:group or media:content), or "".
+func mediaTitle(it *gofeed.Item) string {
+	media := it.Extensions["media"]
+	if media == nil {
+		return ""
+	}
+	for _, t := range media["title"] {
+		if v := strings.TrimSpace(t.Value); v != "" {
+			return v
+		}
+	}
+	for _, parent := range []string{"group", "content"} {
+		for _, p := range media[parent] {
+			for _, t := range p.Children["title"] {
+				if v := strings.TrimSpace(t.Value); v != "" {
+					return v
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // zoneLayouts are the common feed date forms that carry a numeric offset.
@@ -154,12 +205,47 @@ func itemLink(site *url.URL, it *gofeed.Item) string {
 	return ""
 }
 
-// plainTitle strips markup from a title and decodes its entities.
+// plainTitle returns a title (or a name) as plain text: the HTML tags of
+// text formatting (<b>, <em>, <span>, <a> and the like) are stripped, a
+// <br>, <p>, <div>, <img> or heading tag leaves a space, entities are
+// decoded once more (feeds often escape twice), and digest.CleanText makes
+// it one clean line. Any other "<...>" is kept as text, so "Vec<T>" and
+// "Why the <object> tag matters" keep their words.
 func plainTitle(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return strings.Join(strings.Fields(s), " ")
+	if strings.IndexByte(s, '<') >= 0 {
+		s = titleTag.ReplaceAllStringFunc(s, func(tag string) string {
+			m := titleTag.FindStringSubmatch(tag)
+			switch name := strings.ToLower(m[1]); {
+			case inlineTags[name]:
+				return ""
+			case blockTags[name]:
+				return " "
+			}
+			return tag
+		})
 	}
-	return strings.Join(strings.Fields(extract.Fragment(s)), " ")
+	if strings.IndexByte(s, '&') >= 0 {
+		s = html.UnescapeString(s)
+	}
+	return digest.CleanText(s)
+}
+
+var (
+	titleTag = regexp.MustCompile(`</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>`)
+	// inlineTags are stripped without a trace: "<b>Go</b>1" is "Go1".
+	inlineTags = set("a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font",
+		"i", "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
+		"time", "tt", "u", "var", "wbr")
+	// blockTags leave a space.
+	blockTags = set("br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "img", "hr")
+)
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // firstWords returns up to n words of text, with an ellipsis if cut.

@@ -87,13 +87,16 @@ func FuzzParseFeed(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, entries, err := parseFeed(data, nil)
+		_, entries, _, err := parseFeed(data, nil)
 		if err != nil {
 			return
 		}
 		for _, e := range entries {
 			if !utf8.ValidString(e.Title) {
 				t.Errorf("title %q is not valid UTF-8", e.Title)
+			}
+			if e.Title != digest.CleanText(e.Title) || e.Author != digest.CleanText(e.Author) {
+				t.Errorf("title %q or author %q is not clean text", e.Title, e.Author)
 			}
 			if e.URL != "" && Canonical(e.URL) == "" {
 				t.Errorf("link %q is not an absolute http(s) URL", e.URL)
