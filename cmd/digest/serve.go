@@ -108,6 +108,10 @@ func newSignup(cfg *Config, st *store.Store, log *slog.Logger) (*web.Signup, err
 		PerIP:     cfg.Signup.PerIP,
 		Expiry:    cfg.Signup.Expiry,
 	}
+	if cfg.Signup.Welcome == "latest" {
+		w := &welcomer{cfg: cfg, st: st, transport: transport, log: log}
+		su.Confirmed = w.welcome
+	}
 	if hdr := cfg.Signup.IPHeader; hdr != "" {
 		su.ClientIP = func(r *http.Request) string { return headerIP(r, hdr) }
 	}

@@ -214,3 +214,69 @@ func TestSignupThenRun(t *testing.T) {
 		t.Errorf("check does not say %q:\n%s", want, stdout.String())
 	}
 }
+
+// digestsTo counts the messages of the edition that reached email.
+func digestsTo(t *testing.T, srv *mailertest.Server, edition, email string) int {
+	t.Helper()
+	n := 0
+	for _, m := range srv.Messages() {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.To[0] == email && strings.HasPrefix(msg.Header.Get("Message-Id"), "<"+edition+".") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSignupWelcome checks DIGEST_WELCOME=latest: a new sign-up gets the
+// edition a run froze at once, and the next run of that edition does not
+// mail it again.
+func TestSignupWelcome(t *testing.T) {
+	dir := t.TempDir()
+	srv := mailertest.NewServer(t)
+	list := filepath.Join(dir, "subscribers.csv")
+	os.WriteFile(list, []byte("email,name\nann@example.com,Ann\n"), 0o644)
+	environ := []string{
+		"DIGEST_STATE=" + filepath.Join(dir, "digest.db"),
+		"DIGEST_SUBSCRIBERS=" + list,
+		"DIGEST_SOURCES=../../examples/sources.txt",
+		"DIGEST_EDITION=2026-11-29",
+		"DIGEST_SMTP_URL=" + srv.URL(),
+		"DIGEST_BASE_URL=https://news.example.org",
+		"DIGEST_SECRET=signup test secret",
+		"DIGEST_SIGNUP=1",
+		"DIGEST_WELCOME=latest",
+		"DIGEST_TIMEZONE=UTC",
+	}
+	run := func() {
+		var out bytes.Buffer
+		if code := Main(t.Context(), &env{stdout: &out, stderr: &out, stdin: strings.NewReader(""), environ: environ}, []string{"run"}); code != exitOK {
+			t.Fatalf("run: exit %d\n%s", code, out.String())
+		}
+	}
+	run()
+	base := startServe(t, environ)
+	if code := signUp(t, base, "carol@example.com", "Carol"); code != http.StatusAccepted {
+		t.Fatalf("sign-up: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Count() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	confirmFromMail(t, srv, base, "carol@example.com")
+	for digestsTo(t, srv, "2026-11-29", "carol@example.com") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := digestsTo(t, srv, "2026-11-29", "carol@example.com"); n != 1 {
+		t.Fatalf("carol got %d welcome editions, want 1", n)
+	}
+	run()
+	for _, email := range []string{"ann@example.com", "carol@example.com"} {
+		if n := digestsTo(t, srv, "2026-11-29", email); n != 1 {
+			t.Errorf("%s got edition 2026-11-29 %d times, want once", email, n)
+		}
+	}
+}

@@ -444,7 +444,7 @@ func (s *signup) sendMail(ctx context.Context, req SignupRequest, nonce string) 
 	}
 	defer conn.Close()
 	_, err = conn.Send(ctx, &digest.Message{
-		Edition:   "signup",
+		Edition:   "signup-" + nonce, // the outbox writes each request's mail to a folder of its own
 		From:      s.cfg.From,
 		To:        sub.Email,
 		ToName:    sub.Name,
