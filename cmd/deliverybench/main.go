@@ -335,7 +335,7 @@ func runDigest(ctx context.Context, o options, i int, bin, root, work, list stri
 // its own one-click unsubscribe link, in the body and the headers.
 var listEnv = []string{
 	"DIGEST_BASE_URL=https://news.example.org",
-	"DIGEST_SECRET=deliverybench-secret",
+	"DIGEST_SECRET=deliverybench-secret-of-32-bytes-or-more",
 }
 
 // runSource sends n messages of size bytes over conns connections, each

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -27,7 +30,9 @@ import (
 type Config struct {
 	ConfigFile string `env:"CONFIG" flag:"config" help:"read KEY=value settings from this file first (dotenv format)"`
 
-	links *web.Links // made by unsubscribeURL, shared by the renderer and the dispatcher
+	links   *web.Links // made by unsubscribeURL, shared by the renderer and the dispatcher
+	redact  *redactor  // knows every secret below; see secrets
+	dkimKey string     // the DKIM key file's contents, to redact
 
 	Sources     string `env:"SOURCES" envDefault:"examples/sources.txt" flag:"sources" help:"sources list: one feed URL, feed file, Markdown folder or page a line; or an OPML file"`
 	Subscribers string `env:"SUBSCRIBERS" envDefault:"subscribers.example.csv" flag:"subscribers" help:"subscriber list (CSV with an email column)"`
@@ -38,7 +43,7 @@ type Config struct {
 
 	Name     string         `env:"NAME" envDefault:"The Digest" flag:"name" help:"the newsletter's name, shown in the subject and the header"`
 	From     string         `env:"FROM" envDefault:"The Digest <digest@localhost>" flag:"from" help:"sender address"`
-	Edition  string         `env:"EDITION" flag:"edition" help:"edition ID (default: today's date in the time zone)"`
+	Edition  string         `env:"EDITION" flag:"edition" help:"edition ID: a date (2026-12-07), an ISO week (2026-W50) or a name of up to 64 letters, digits, . _ - (default: today's date in the time zone)"`
 	Timezone string         `env:"TIMEZONE" envDefault:"Local" flag:"timezone" help:"time zone of edition dates (IANA name)"`
 	MaxItems int            `env:"MAX_ITEMS" envDefault:"20" flag:"max-items" help:"most items in an edition"`
 	Window   time.Duration  `env:"WINDOW" flag:"window" help:"only articles published within this duration (default: any age)"`
@@ -87,7 +92,7 @@ type SMTPConfig struct {
 // ListConfig holds the settings of unsubscribing and the web archive.
 type ListConfig struct {
 	BaseURL    string `env:"BASE_URL" flag:"base-url" help:"public https URL of 'digest serve': unsubscribe links and the web archive"`
-	Secret     string `env:"SECRET" flag:"-" help:"key for unsubscribe tokens (environment only)"`
+	Secret     string `env:"SECRET" flag:"-" help:"key for unsubscribe tokens, at least 32 bytes (environment only)"`
 	SecretFile string `env:"SECRET_FILE" flag:"secret-file" help:"file holding the unsubscribe token key"`
 	Mailto     string `env:"UNSUBSCRIBE_MAILTO" flag:"unsubscribe-mailto" help:"address for mailto: unsubscribe requests"`
 }
@@ -230,17 +235,62 @@ func loadConfig(environ []string, flagEnv map[string]string, warn io.Writer) (*C
 	for k, v := range flagEnv {
 		merged[k] = v
 	}
+	warnUnknownVariables(envMap, warn)
 	var cfg Config
 	if err := envparse.ParseWithOptions(&cfg, envparse.Options{Environment: merged, Prefix: envPrefix}); err != nil {
 		return nil, fmt.Errorf("config: %w", unwrapEnvError(err, merged))
 	}
-	if err := cfg.resolveSecrets(); err != nil {
+	if err := cfg.resolveSecrets(warn); err != nil {
 		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.warnExposed(flagEnv, warn)
+	cfg.redact = newRedactor(cfg.secrets())
 	return &cfg, nil
+}
+
+// knownVariables returns every DIGEST_ variable digest reads: the settings,
+// and the profiling variables, which are not settings.
+func knownVariables() []string {
+	var out []string
+	for _, s := range settings() {
+		out = append(out, s.Env)
+	}
+	return append(out, envPrefix+"CPUPROFILE", envPrefix+"MEMPROFILE")
+}
+
+// isKnownVariable reports whether name is a variable digest reads.
+func isKnownVariable(name string) bool {
+	for _, k := range knownVariables() {
+		if k == name {
+			return true
+		}
+	}
+	return false
+}
+
+// isTestVariable reports whether name belongs to digest's own test suites
+// (DIGEST_TEST_RUN_MAIN, DIGEST_REQUIRE_CHROMIUM and the like), which the
+// environment of a test run may hold; digest ignores them.
+func isTestVariable(name string) bool {
+	return strings.Contains(name, "TEST_") || strings.HasPrefix(name, envPrefix+"REQUIRE_")
+}
+
+// warnUnknownVariables warns of each DIGEST_ variable of the environment
+// that is no setting, most likely a typo, naming the nearest setting.
+func warnUnknownVariables(envMap map[string]string, warn io.Writer) {
+	var unknown []string
+	for k := range envMap {
+		if strings.HasPrefix(k, envPrefix) && !isKnownVariable(k) && !isTestVariable(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		fmt.Fprintf(warn, "warning: the environment sets %s, which is no setting of digest%s\n", k, didYouMean(k, knownVariables()))
+	}
 }
 
 // unwrapEnvError rewrites the env package's errors to name each setting
@@ -287,16 +337,31 @@ func readDotenv(path string, warn io.Writer) (map[string]string, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
-	out, err := parseDotenv(f, path)
+	out, lines, err := parseDotenvLines(f, path)
 	if err != nil {
 		return nil, err
 	}
+	var unknown []error
+	for k, line := range lines {
+		if strings.HasPrefix(k, envPrefix) && !isKnownVariable(k) {
+			unknown = append(unknown, &digest.InputError{File: path, Line: line, Field: k,
+				Err: fmt.Errorf("no such setting%s", didYouMean(k, knownVariables()))})
+		}
+	}
+	if len(unknown) > 0 {
+		slices.SortFunc(unknown, func(a, b error) int { return a.(*digest.InputError).Line - b.(*digest.InputError).Line })
+		return nil, errors.Join(unknown...)
+	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o044 != 0 {
-		for k := range out {
-			if isSecret(k) {
-				fmt.Fprintf(warn, "warning: %s holds %s and can be read by others (chmod 600 %s)\n", path, k, path)
-				break
+		var held []string
+		for k, v := range out {
+			if holdsSecret(k, v) {
+				held = append(held, k)
 			}
+		}
+		if len(held) > 0 {
+			slices.Sort(held)
+			fmt.Fprintf(warn, "warning: %s holds %s and can be read by others (chmod 600 %s)\n", path, strings.Join(held, ", "), path)
 		}
 	}
 	return out, nil
@@ -306,8 +371,40 @@ func isSecret(key string) bool {
 	return strings.HasSuffix(key, "_PASSWORD") || strings.HasSuffix(key, "_SECRET") || strings.HasSuffix(key, "_KEY")
 }
 
+// holdsSecret reports whether the setting key, set to v, holds a secret: a
+// password, key or secret, an SMTP URL with a password in it, or a ping URL
+// (whose path is the check's secret).
+func holdsSecret(key, v string) bool {
+	switch key {
+	case envPrefix + "SMTP_URL":
+		return urlPassword(v) != ""
+	case envPrefix + "PING_URL":
+		u, err := url.Parse(v)
+		return err == nil && (strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil)
+	}
+	return v != "" && isSecret(key)
+}
+
+// urlPassword returns the password in a URL's user information, or "".
+func urlPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
+
 func parseDotenv(r io.Reader, name string) (map[string]string, error) {
+	out, _, err := parseDotenvLines(r, name)
+	return out, err
+}
+
+// parseDotenvLines is parseDotenv that also returns the line each key was
+// last set on.
+func parseDotenvLines(r io.Reader, name string) (map[string]string, map[string]int, error) {
 	out := map[string]string{}
+	lines := map[string]int{}
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
@@ -319,7 +416,7 @@ func parseDotenv(r io.Reader, name string) (map[string]string, error) {
 		s = strings.TrimPrefix(s, "export ")
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: want KEY=value, got %q", name, line, s)
+			return nil, nil, fmt.Errorf("%s:%d: want KEY=value, got %q", name, line, s)
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
@@ -328,11 +425,14 @@ func parseDotenv(r io.Reader, name string) (map[string]string, error) {
 			v = strings.TrimSpace(v[:i])
 		}
 		out[k] = v
+		lines[k] = line
 	}
-	return out, sc.Err()
+	return out, lines, sc.Err()
 }
 
-func (c *Config) resolveSecrets() error {
+// resolveSecrets reads the secrets given as files, and warns on warn of
+// each secret file that others than its owner may read.
+func (c *Config) resolveSecrets(warn io.Writer) error {
 	read := func(dst *string, file, name string) error {
 		if file == "" || *dst != "" {
 			return nil
@@ -342,13 +442,71 @@ func (c *Config) resolveSecrets() error {
 			return fmt.Errorf("config: %s: %w", name, err)
 		}
 		*dst = strings.TrimRight(string(b), "\r\n")
+		warnReadable(file, name, warn)
 		return nil
 	}
-	return errors.Join(
+	err := errors.Join(
 		read(&c.SMTP.Password, c.SMTP.PasswordFile, envPrefix+"SMTP_PASSWORD_FILE"),
 		read(&c.List.Secret, c.List.SecretFile, envPrefix+"SECRET_FILE"),
 		read(&c.LLM.Key, c.LLM.KeyFile, envPrefix+"LLM_KEY_FILE"),
 	)
+	if c.SMTP.DKIMKeyFile != "" {
+		// The mailer reads and checks the key; here it is read to be
+		// redacted from what digest prints.
+		if b, rerr := os.ReadFile(c.SMTP.DKIMKeyFile); rerr == nil {
+			c.dkimKey = string(b)
+			warnReadable(c.SMTP.DKIMKeyFile, envPrefix+"DKIM_KEY_FILE", warn)
+		}
+	}
+	return err
+}
+
+// warnReadable warns on warn when the secret file named by the setting
+// name can be read by its group or by others.
+func warnReadable(file, name string, warn io.Writer) {
+	if fi, err := os.Stat(file); err == nil && fi.Mode().Perm()&0o044 != 0 {
+		fmt.Fprintf(warn, "warning: %s (%s) can be read by others (chmod 600 %s)\n", file, name, file)
+	}
+}
+
+// warnExposed warns on warn of secrets that others can see, and of
+// settings that send one in the clear: a password in --smtp-url (the
+// command line is visible to every user in ps), and a base URL of
+// unsubscribe links and the archive over plain http to a host that is
+// not loopback.
+func (c *Config) warnExposed(flagEnv map[string]string, warn io.Writer) {
+	if urlPassword(flagEnv[envPrefix+"SMTP_URL"]) != "" {
+		fmt.Fprintf(warn, "warning: --smtp-url holds a password, which every user of this machine can see in ps; set DIGEST_SMTP_PASSWORD or --smtp-password-file instead\n")
+	}
+	if u, err := url.Parse(c.List.BaseURL); c.List.BaseURL != "" && err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		fmt.Fprintf(warn, "warning: DIGEST_BASE_URL is plain http to %s: unsubscribe links and their tokens cross the network unencrypted; use https\n", u.Hostname())
+	}
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// secrets returns every secret value of the settings, to be redacted from
+// what digest prints and writes: the SMTP password (also from the URL),
+// the unsubscribe key, the LLM key, the DKIM private key and the ping
+// URL's path and query.
+func (c *Config) secrets() []string {
+	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, urlPassword(c.Ops.PingURL)}
+	if u, err := url.Parse(c.Ops.PingURL); c.Ops.PingURL != "" && err == nil {
+		out = append(out, strings.Trim(u.Path, "/"), u.RawQuery)
+	}
+	for _, line := range strings.Split(c.dkimKey, "\n") {
+		if line = strings.TrimSpace(line); !strings.HasPrefix(line, "-----") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // dailyID returns the daily edition's ID at now: --edition if given, else
@@ -374,6 +532,14 @@ func (c *Config) Validate() error {
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Sprintf("%s%s: %s", envPrefix, name, fmt.Sprintf(format, args...)))
+	}
+	if c.Edition != "" {
+		if err := checkEditionID(c.Edition); err != nil {
+			bad("EDITION", "%v", err)
+		}
+	}
+	if c.List.Secret != "" && len(c.List.Secret) < minSecretKey {
+		bad("SECRET", "is %d bytes; an unsubscribe key must be at least %d (make one with: openssl rand -hex 32)", len(c.List.Secret), minSecretKey)
 	}
 	if c.MaxItems < 1 {
 		bad("MAX_ITEMS", "must be at least 1, got %d", c.MaxItems)
@@ -479,6 +645,47 @@ func (c *Config) Validate() error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// minSecretKey is the shortest unsubscribe key accepted, in bytes: the
+// key signs every unsubscribe link, and a short one can be guessed from
+// the links themselves.
+const minSecretKey = 32
+
+// maxEditionName is the longest edition name accepted, in bytes.
+const maxEditionName = 64
+
+var (
+	editionDate = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	editionWeek = regexp.MustCompile(`^([0-9]{4})-W([0-9]{2})$`)
+	editionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+)
+
+// checkEditionID accepts the edition IDs --edition may give: a date
+// (2026-12-07), an ISO week (2026-W50), or a name of at most
+// maxEditionName letters, digits, dots, underscores and hyphens that
+// starts with a letter or digit. A name shaped like a date or a week must
+// be a real one.
+func checkEditionID(id string) error {
+	const want = "want a date (2026-12-07), an ISO week (2026-W50) or a name of at most 64 letters, digits, '.', '_' or '-'"
+	switch {
+	case editionDate.MatchString(id):
+		if _, err := time.Parse(time.DateOnly, id); err != nil {
+			return fmt.Errorf("%q is no date", id)
+		}
+	case editionWeek.MatchString(id):
+		m := editionWeek.FindStringSubmatch(id)
+		y, _ := strconv.Atoi(m[1])
+		w, _ := strconv.Atoi(m[2])
+		// The ISO year's last week is the week of its 28 December.
+		_, last := time.Date(y, time.December, 28, 0, 0, 0, 0, time.UTC).ISOWeek()
+		if w < 1 || w > last {
+			return fmt.Errorf("%q is no week: %d has weeks 01 to %d", id, y, last)
+		}
+	case len(id) > maxEditionName || !editionName.MatchString(id):
+		return fmt.Errorf("%q is not an edition ID: %s", id, want)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +137,29 @@ func TestConfigFileWarnsWhenSecretIsReadable(t *testing.T) {
 				t.Errorf("warning = %q, want none", got)
 			}
 		})
+	}
+}
+
+// TestEditionWithLineBreak checks that an edition ID that would put a
+// header into the Message-ID and a line into the log is refused before
+// anything is sent or made.
+func TestEditionWithLineBreak(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	environ := []string{"DIGEST_SOURCES=../../examples/sources.txt", "DIGEST_SUBSCRIBERS=../../subscribers.example.csv",
+		"DIGEST_STATE=" + filepath.Join(dir, "digest.db"), "DIGEST_OUTBOX=" + filepath.Join(dir, "outbox")}
+	code := Main(context.Background(), &env{stdout: &out, stderr: &out, stdin: strings.NewReader(""), environ: environ},
+		[]string{"run", "--edition", "x\r\nBcc: victim@example.com"})
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	want := `digest: config: DIGEST_EDITION: "x\r\nBcc: victim@example.com" is not an edition ID: want a date (2026-12-07), an ISO week (2026-W50) or a name of at most 64 letters, digits, '.', '_' or '-'` + "\n"
+	if got := out.String(); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+	for _, name := range []string{"digest.db", "outbox"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s was made", name)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +153,10 @@ func TestCronExample(t *testing.T) {
 		if !known[k] {
 			t.Errorf("digest.env sets %s, which is no setting", k)
 		}
+	}
+	// Its values pass the settings' checks (the unsubscribe key's length).
+	if _, err := loadConfig([]string{"DIGEST_CONFIG=" + filepath.Join(examplesDir, "cron", "digest.env")}, map[string]string{}, io.Discard); err != nil {
+		t.Errorf("digest.env: %v", err)
 	}
 }
 

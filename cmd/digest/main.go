@@ -173,5 +173,8 @@ func parseFlags(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []stri
 	if err != nil {
 		return nil, usageError{err}
 	}
+	// From here on, no secret leaves the process by stderr: not in a log
+	// line, the status line or the final error.
+	e.stderr = cfg.redact.Writer(e.stderr)
 	return cfg, nil
 }

@@ -88,7 +88,7 @@ func (f *crashFixture) environ() []string {
 		"DIGEST_REPORT="+filepath.Join(f.dir, "report.json"),
 		// As a list in production: one-click unsubscribe links.
 		"DIGEST_BASE_URL=https://news.example.org",
-		"DIGEST_SECRET=crash-fixture-secret",
+		"DIGEST_SECRET=crash-fixture-secret-of-32-bytes-or-more",
 	)
 }
 

@@ -74,6 +74,9 @@ func (c clearingWriter) Write(b []byte) (int, error) {
 
 // isTerminal reports whether w is a character device, such as a terminal.
 func isTerminal(w io.Writer) bool {
+	if rw, ok := w.(redactingWriter); ok {
+		w = rw.underlying()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -62,7 +62,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 			log.Warn("metrics not written", "err", werr)
 		}
 	}
-	ping.finish(ctx, outcome.OK, pingSummary(rep, code, err))
+	ping.finish(ctx, outcome.OK, cfg.redact.String(pingSummary(rep, code, err)))
 	return err
 }
 
@@ -172,7 +172,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		return rep, len(failures), err
 	}
 	if cfg.Ops.Report != "" {
-		if err := writeJSON(cfg.Ops.Report, rep); err != nil {
+		if err := writeReport(cfg.Ops.Report, rep, cfg.redact); err != nil {
 			return rep, len(failures), err
 		}
 	}
@@ -257,12 +257,29 @@ func finishReport(e *env, cfg *Config, log interface {
 	fmt.Fprintln(e.stderr, line)
 }
 
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+// writeReport writes the run's report as JSON to path, less its secrets.
+// The file is readable by its owner only, even if it was not before: it
+// lists subscribers' addresses.
+func writeReport(path string, r *digest.Report, redact *redactor) error {
+	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err = f.Write(append(redact.Bytes(b), '\n'))
+	if cerr := f.Chmod(0o600); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }

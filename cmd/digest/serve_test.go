@@ -115,7 +115,7 @@ func TestServeCommandNeedsSecret(t *testing.T) {
 
 func TestServeCommand(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "digest.db")
-	secret := "serve test secret"
+	secret := "serve test secret of 32 bytes or more"
 	var stdout, stderr lockedBuffer
 	e := &env{stdout: &stdout, stderr: &stderr, environ: []string{
 		"DIGEST_STATE=" + state,

@@ -33,7 +33,8 @@ type Data struct {
 	// Subject is the rendered subject line (empty inside the subject
 	// template itself).
 	Subject string
-	// Date is the edition's date, like "29 November 2026".
+	// Date is the edition's date, like "29 November 2026": the date its ID
+	// names for a dated edition (2026-11-29), else the day it was made.
 	Date string
 	// UnsubscribeURL is the subscriber's unsubscribe link, or "".
 	UnsubscribeURL string

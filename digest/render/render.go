@@ -597,6 +597,11 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 		created = r.opts.Now()
 	}
 	ev.date = created.Format(dateLayout)
+	if d, err := time.Parse(time.DateOnly, ed.ID); err == nil {
+		// A dated edition is dated by its ID, also when it is made (or
+		// made again) on another day.
+		ev.date = d.Format(dateLayout)
+	}
 	if r.opts.BaseURL != "" && ed.ID != "" {
 		ev.archiveURL = safeURL(r.opts.BaseURL + "/archive/" + ed.ID)
 	}
