@@ -142,7 +142,7 @@ func TestSignupThenRun(t *testing.T) {
 		"DIGEST_EDITION=2026-11-29",
 		"DIGEST_SMTP_URL=" + srv.URL(),
 		"DIGEST_BASE_URL=https://news.example.org",
-		"DIGEST_SECRET=signup test secret",
+		"DIGEST_SECRET=signup test secret of 32 bytes or more",
 		"DIGEST_SIGNUP=1",
 		"DIGEST_TIMEZONE=UTC",
 	}
@@ -246,7 +246,7 @@ func TestSignupWelcome(t *testing.T) {
 		"DIGEST_EDITION=2026-11-29",
 		"DIGEST_SMTP_URL=" + srv.URL(),
 		"DIGEST_BASE_URL=https://news.example.org",
-		"DIGEST_SECRET=signup test secret",
+		"DIGEST_SECRET=signup test secret of 32 bytes or more",
 		"DIGEST_SIGNUP=1",
 		"DIGEST_WELCOME=latest",
 		"DIGEST_TIMEZONE=UTC",
