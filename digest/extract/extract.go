@@ -144,6 +144,7 @@ func fromDocument(doc *html.Node, pageURL *url.URL) (Page, error) {
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
+	removeStandfirsts(doc)
 	parser := readability.NewParser()
 	// prune reads class names; readability would strip them.
 	parser.KeepClasses = true

@@ -24,6 +24,9 @@ type pageFacts struct {
 	// stamps are the texts of <time> elements and of author links
 	// (rel=author, itemprop=author), as word lists.
 	stamps [][]string
+	// titles are the page's own headlines: <h1>, og:title and
+	// twitter:title, and the JSON-LD headline, as word lists.
+	titles [][]string
 }
 
 // readFacts collects the facts of doc.
@@ -47,6 +50,17 @@ func readFacts(doc *html.Node) pageFacts {
 			case atom.Figcaption:
 				if w := titleWords(textOf(n)); len(w) >= 4 {
 					f.captions = append(f.captions, w)
+				}
+			case atom.H1:
+				if w := titleWords(textOf(n)); len(w) > 0 {
+					f.titles = append(f.titles, w)
+				}
+			case atom.Meta:
+				switch attr(n, "property") + attr(n, "name") {
+				case "og:title", "twitter:title":
+					if w := titleWords(attr(n, "content")); len(w) > 0 {
+						f.titles = append(f.titles, w)
+					}
 				}
 			case atom.Time:
 				if w := titleWords(textOf(n)); len(w) > 0 {
@@ -99,6 +113,7 @@ func (f *pageFacts) readJSONLD(src string) {
 			}
 			if s, ok := v["headline"].(string); ok && f.headline == "" {
 				f.headline = Clean(s)
+				f.titles = append(f.titles, titleWords(f.headline))
 			}
 			if s, ok := v["articleBody"].(string); ok && len(s) > len(f.body) {
 				f.body = s
@@ -165,7 +180,9 @@ const minBodyWords = 150
 
 // applyFacts removes from text, paragraph by paragraph, what the page's
 // markup marks as not the article: paragraphs that repeat an image's
-// description or caption, lines that are only a <time> or an author link,
+// description or caption, lines that are one of the page's headlines
+// (<h1>, og:title, the JSON-LD headline), lines that are only a <time> or
+// an author link,
 // and, when the page gives its article's body in JSON-LD, paragraphs of
 // four words or more that are not in that body.
 func applyFacts(text string, f pageFacts) string {
@@ -183,7 +200,7 @@ func applyFacts(text string, f pageFacts) string {
 		var lines []string
 		for line := range strings.SplitSeq(para, "\n") {
 			w := titleWords(line)
-			if f.isCaption(w) || f.isStamp(w) {
+			if f.isCaption(w) || f.isStamp(w) || slices.ContainsFunc(f.titles, func(t []string) bool { return slices.Equal(t, w) }) {
 				continue
 			}
 			if body != nil && len(w) >= 4 && coverage(w, body) < 0.3 {
@@ -291,4 +308,35 @@ func cleanByline(s string) string {
 		return ""
 	}
 	return strings.TrimSpace(strings.TrimRight(s, ",;:"))
+}
+
+// maxStandfirstWords is the most words an element marked as the
+// article's description may hold and still be taken for its standfirst.
+const maxStandfirstWords = 80
+
+// removeStandfirsts removes from doc the elements that schema.org
+// microdata marks as the article's description or alternative headline
+// (itemprop="description", "alternativeHeadline"): the standfirst above
+// the article, which is not its body. A long one is kept, as it may be
+// the body mislabelled. It runs before readability, which may replace an
+// element by its only child and lose the mark.
+func removeStandfirsts(doc *html.Node) {
+	var remove []*html.Node
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			if p := attr(n, "itemprop"); (p == "description" || p == "alternativeHeadline") && n.DataAtom != atom.Meta &&
+				len(strings.Fields(textOf(n))) <= maxStandfirstWords {
+				remove = append(remove, n)
+				return
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(doc)
+	for _, n := range remove {
+		n.Parent.RemoveChild(n)
+	}
 }

@@ -19,6 +19,12 @@ var furnitureRE = regexp.MustCompile(`^(?:caption|captions|figcaption|credit|cre
 // sighted readers. Responsive names such as hidden-lg are not in it.
 var hiddenClassRE = regexp.MustCompile(`^(?:hidden|visually-hidden|visuallyhidden|sr-only|screen-reader-text|screenreader-only|print-only|offscreen)$`)
 
+// notBodyProps are the schema.org Article properties (itemprop) of the
+// elements around the article's body: its headline, its standfirst
+// (description), its author and dates.
+var notBodyProps = map[string]bool{"headline": true, "alternativeHeadline": true, "description": true,
+	"author": true, "datePublished": true, "dateModified": true, "creator": true}
+
 // maxFurnitureShare is the largest share of the article's text an element
 // may hold and still be pruned as furniture: a wrapper that happens to be
 // called "related-content" but holds the article is kept.
@@ -73,6 +79,9 @@ func isFurniture(n *html.Node, total int) bool {
 		return false
 	}
 	for _, a := range n.Attr {
+		if a.Key == "itemprop" && notBodyProps[a.Val] {
+			return true
+		}
 		if a.Key != "class" && a.Key != "id" {
 			continue
 		}

@@ -171,3 +171,28 @@ func TestFurnitureInsideArticle(t *testing.T) {
 		t.Errorf("text lost the article:\n%s", p.Text)
 	}
 }
+
+// TestHeadlineAndStandfirst checks that the page's <h1>, even when it is
+// worded unlike the <title>, and the standfirst that microdata marks as
+// the article's description are not part of the text.
+func TestHeadlineAndStandfirst(t *testing.T) {
+	story := strings.Repeat("<p>The state paid a Minneapolis agency almost half a million dollars for the campaign, which drew mockery online within hours of its launch on Monday morning. The governor said the attention was the point of it, and that people were now talking about the problem.</p>\n", 3)
+	page := `<!doctype html><html lang="en" itemscope itemtype="http://schema.org/Article"><head>
+<title>'Meth. We're On It': campaign is working, governor says | Argus Leader</title></head><body>
+<article>
+<h1 class="title">South Dakota says, 'Meth. We're On It,' and the internet asks, Are you OK?</h1>
+<div itemprop="description" class="article__lead"><p>What were the governor and her advisers thinking when they approved a slogan that invites a joke?</p></div>
+` + story + `</article></body></html>`
+	p, err := HTML(strings.NewReader(page), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, no := range []string{"the internet asks", "What were the governor"} {
+		if strings.Contains(p.Text, no) {
+			t.Errorf("text holds %q:\n%s", no, p.Text)
+		}
+	}
+	if !strings.HasPrefix(p.Text, "The state paid") {
+		t.Errorf("text starts %q, want the story", p.Text[:min(80, len(p.Text))])
+	}
+}
