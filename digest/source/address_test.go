@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -494,6 +495,34 @@ func TestAllowInternalOption(t *testing.T) {
 	}
 	if got := []bool{specs[0].AllowInternal, specs[1].AllowInternal}; !slices.Equal(got, []bool{true, false}) {
 		t.Errorf("AllowInternal = %v, want [true false]", got)
+	}
+}
+
+// TestDialControl checks the second look the default dialer takes, as
+// the socket connects, at the address actually dialled.
+func TestDialControl(t *testing.T) {
+	tests := []struct {
+		reach   reach
+		address string
+		ok      bool
+	}{
+		{reachPublic, "93.184.216.34:80", true},
+		{reachPublic, "127.0.0.1:80", false},
+		{reachPublic, "[::ffff:10.0.0.1]:443", false},
+		{reachOwn, "127.0.0.1:8080", true},
+		{reachOwn, "169.254.169.254:80", false},
+		{reachInternal, "10.0.0.1:80", true},
+		{reachInternal, "[fe80::1%eth0]:80", false},
+		{reachInternal, "[fd00:ec2::254]:80", false},
+	}
+	for _, tt := range tests {
+		err := tt.reach.control("tcp", tt.address, nil)
+		if got := err == nil; got != tt.ok {
+			t.Errorf("reach %d: control(%s) = %v, want allowed %v", tt.reach, tt.address, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInternalAddress) {
+			t.Errorf("reach %d: control(%s) = %v, want %v", tt.reach, tt.address, err, ErrInternalAddress)
+		}
 	}
 }
 
