@@ -14,6 +14,7 @@ import (
 	"github.com/digest-newsletter/digest/digest/source"
 	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/subscriber"
+	"github.com/digest-newsletter/digest/digest/web"
 )
 
 // errCheck reports that check found problems (exit 2).
@@ -44,7 +45,8 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 
 // checkTemplates parses the templates and executes each on a sample
 // edition for the first subscriber of the list (so the columns templates
-// name are the list's), as a run does before its first message.
+// name are the list's), as a run does before its first message; and the
+// sign-up templates on sample data, as digest serve does at its start.
 func checkTemplates(ctx context.Context, w io.Writer, cfg *Config) int {
 	sample, err := firstSubscriber(ctx, cfg)
 	if err != nil { // the subscriber check reports it
@@ -55,6 +57,10 @@ func checkTemplates(ctx context.Context, w io.Writer, cfg *Config) int {
 		err = r.Check(sampleEdition(), sample)
 	}
 	if err != nil {
+		fmt.Fprintf(w, "templates: %v\n", err)
+		return 1
+	}
+	if _, err := web.LoadSignupPages(cfg.Templates); err != nil {
 		fmt.Fprintf(w, "templates: %v\n", err)
 		return 1
 	}

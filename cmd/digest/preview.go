@@ -11,6 +11,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/render"
+	"github.com/digest-newsletter/digest/digest/web"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
@@ -44,8 +45,12 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("preview: %w", err)}
 		}
-		srv := &http.Server{Handler: render.PreviewHandler(load, p.Edition, subs, cfg.Templates), ReadHeaderTimeout: 5 * time.Second}
-		fmt.Fprintf(e.stdout, "previewing edition %s on http://%s/ (Ctrl-C to stop)\n", p.Edition.ID, ln.Addr())
+		mux := http.NewServeMux()
+		mux.Handle("/", render.PreviewHandler(load, p.Edition, subs, cfg.Templates))
+		mux.Handle("/signup/", web.SignupPreview(cfg.Templates, cfg.Name))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		fmt.Fprintf(e.stdout, "previewing edition %s on http://%s/ and the sign-up pages on http://%s/signup/ (Ctrl-C to stop)\n",
+			p.Edition.ID, ln.Addr(), ln.Addr())
 		go func() {
 			<-ctx.Done()
 			srv.Close()
