@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"maps"
 	"regexp"
 	"strings"
 	"sync"
@@ -164,8 +165,9 @@ func isPrompt(l string) bool {
 	return len(l) <= 200 && promptNounRE.MatchString(l) && promptVerbRE.MatchString(l)
 }
 
-// dateWords are the words a dateline is made of besides numbers.
-var dateWords = map[string]bool{
+// baseDateWords are the words of datelines other than month and day
+// names of languages other than English.
+var baseDateWords = map[string]bool{
 	"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true, "jul": true, "aug": true,
 	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
 	"january": true, "february": true, "march": true, "april": true, "june": true, "july": true,
@@ -176,11 +178,37 @@ var dateWords = map[string]bool{
 	"cdt": true, "mst": true, "mdt": true, "pst": true, "pdt": true, "hst": true, "bst": true, "cet": true, "cest": true, "ist": true,
 	"published": true, "updated": true, "posted": true, "modified": true, "last": true, "on": true, "at": true, "first": true,
 	"ago": true, "hours": true, "hour": true, "minutes": true, "mins": true, "days": true, "day": true, "h": true, "min": true, "t": true, "z": true,
+	// the small words of datelines in other languages: "18 de novembro
+	// de 2019 às 14h32", "18. November 2019 um 14:32 Uhr", "pukul 14.32 WIB"
+	"de": true, "às": true, "del": true, "las": true, "um": true, "uhr": true, "alle": true, "ore": true, "le": true, "à": true,
+	"pukul": true, "wib": true, "wita": true, "wit": true, "kst": true, "입력": true, "수정": true, "기사입력": true, "년": true, "월": true, "일": true,
+	"publicado": true, "atualizado": true, "em": true, "pubblicato": true, "aggiornato": true, "il": true, "veröffentlicht": true, "aktualisiert": true,
+	"diterbitkan": true, "diperbarui": true, "publié": true, "mis": true, "jour": true,
 }
+
+// dateWords are the words a dateline is made of besides numbers.
+var dateWords = func() map[string]bool {
+	m := maps.Clone(baseDateWords)
+	for w := range strings.SplitSeq(otherDateNames, "|") {
+		m[w] = true
+	}
+	return m
+}()
 
 // dateMarkRE matches what makes numbers a date or time: a month or day
 // name, a clock time or an ISO date.
-var dateMarkRE = regexp.MustCompile(`\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\b\d{1,2}:\d{2}\b|\d\s*[ap]\.?m\b|\b\d{4}-\d{2}-\d{2}\b`)
+var dateMarkRE = regexp.MustCompile(`(?:^|[^\p{L}])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|` + otherDateNames + `)(?:$|[^\p{L}])|\b\d{1,2}[:h]\d{2}\b|\d\s*[ap]\.?m\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{4}\.\s?\d{1,2}\.\s?\d{1,2}\b|\d{4}\s*년|\d{1,2}\s*월\s*\d{1,2}\s*일`)
+
+// otherDateNames are month and day names of Portuguese, Spanish, German,
+// Italian, French and Indonesian, lower-cased, as datelines in those
+// languages write them.
+const otherDateNames = `janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro|` +
+	`segunda-feira|terça-feira|quarta-feira|quinta-feira|sexta-feira|sábado|domingo|` +
+	`enero|febrero|marzo|mayo|junio|julio|septiembre|setiembre|octubre|noviembre|diciembre|lunes|martes|miércoles|jueves|viernes|` +
+	`januar|jänner|februar|märz|juni|juli|oktober|dezember|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|` +
+	`gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|lunedì|martedì|mercoledì|giovedì|venerdì|domenica|` +
+	`janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|` +
+	`januari|februari|maret|mei|juli|agustus|oktober|desember|senin|selasa|rabu|kamis|jumat|sabtu|minggu`
 
 // publishedRE matches the words that introduce a publication date.
 var publishedRE = regexp.MustCompile(`\b(?:published|updated|posted|publicado|atualizado|pubblicato|aggiornato|veröffentlicht|aktualisiert|diterbitkan|diperbarui)\b`)
@@ -214,13 +242,27 @@ func isDateline(l string) bool {
 
 // isCapsDateline reports whether line is a byline and date set in
 // capitals, as "VICTOR TANGERMANN, FUTURISM 18 NOV 2019": no lower-case
-// letter, at most twelve words, a date in it.
+// letter, at most twelve words, a month or day name and a number, and at
+// least two other words (a name, an outlet).
 func isCapsDateline(line string) bool {
 	if len(line) > 120 || len(strings.Fields(line)) > 12 || strings.IndexFunc(line, unicode.IsLower) >= 0 {
 		return false
 	}
-	return dateMarkRE.MatchString(strings.ToLower(line)) && strings.IndexFunc(line, unicode.IsDigit) >= 0
+	l := strings.ToLower(line)
+	if !dateNameRE.MatchString(l) || strings.IndexFunc(line, unicode.IsDigit) < 0 {
+		return false
+	}
+	names := 0
+	for _, w := range strings.FieldsFunc(l, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if !dateWords[w] {
+			names++
+		}
+	}
+	return names >= 2
 }
+
+// dateNameRE matches a month or day name.
+var dateNameRE = regexp.MustCompile(`(?:^|[^\p{L}])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|september|october|november|december|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|` + otherDateNames + `)(?:$|[^\p{L}])`)
 
 // hasLetter reports whether s holds a letter; a line without one (rules
 // such as "* * *", lone numbers) is not prose.

@@ -69,6 +69,7 @@ func TestBoilerplateLines(t *testing.T) {
 		// Page furniture of issue 15: bylines and datelines, reading
 		// times, disclosures, credits, captions, breadcrumbs.
 		{"VICTOR TANGERMANN, FUTURISM 18 NOV 2019", true},
+		{"2018.04.05 ~ OPEN RUN", false},
 		{"Detroit News wire services Published 11:11 PM EST Nov 20, 2019", true},
 		{"Sioux Falls Argus Leader Published 10:02 AM EST Nov 19, 2019", true},
 		{"By Stefan Becket, Kathryn Watson, Grace Segers", true},
@@ -97,6 +98,16 @@ func TestBoilerplateLines(t *testing.T) {
 		{"He said the price of a 5 min call had doubled.", false},
 		{"The ID.3 goes on sale in Europe next year, Volkswagen said on Nov. 4.", false},
 		{"Reporters asked whether the companies would cut prices before the holidays (they did not).", false},
+		// Datelines in the other languages of the sets.
+		{"18 de novembro de 2019 às 14h32", true},
+		{"Publicado em 18/11/2019 - 14:32 Atualizado em 18/11/2019 - 15:10", true},
+		{"Montag, 18. November 2019, 14:32 Uhr", true},
+		{"lunedì 18 novembre 2019", true},
+		{"Senin, 18 November 2019 14:32 WIB", true},
+		{"입력 2019.11.18 14:32", true},
+		{"2019년 11월 18일 14:32", true},
+		{"Am Montag, 18. November 2019, stimmte der Bundestag über das Gesetz ab.", false},
+		{"O governo anunciou em 18 de novembro de 2019 um novo plano para as escolas públicas do estado.", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
