@@ -11,8 +11,8 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/render"
-	"github.com/digest-newsletter/digest/digest/web"
 	"github.com/digest-newsletter/digest/digest/subscriber"
+	"github.com/digest-newsletter/digest/digest/web"
 )
 
 // maxPreviewSubscribers bounds the list the preview server offers to
