@@ -121,7 +121,7 @@ type LLMConfig struct {
 // OpsConfig holds the settings of running from cron.
 type OpsConfig struct {
 	LogFormat   string `env:"LOG_FORMAT" envDefault:"text" flag:"log-format" help:"text or json"`
-	Quiet       bool   `env:"QUIET" flag:"quiet" help:"log only warnings and the final summary"`
+	Quiet       bool   `env:"QUIET" flag:"quiet" help:"print only warnings and problems: a run that delivered everything prints nothing"`
 	Report      string `env:"REPORT" flag:"report" help:"write the run's summary as JSON to this file"`
 	MetricsFile string `env:"METRICS_FILE" flag:"metrics-file" help:"write Prometheus textfile metrics here"`
 	PingURL     string `env:"PING_URL" flag:"ping-url" help:"URL pinged on start (/start), success and failure (/fail)"`

@@ -57,6 +57,7 @@ func commands() []command {
 		{"subscribers", "subscribers export: write the list the next run mails (the file and the sign-ups) as CSV", cmdSubscribers},
 		{"status", "show recent editions and their delivery counts", cmdStatus},
 		{"prepare", "freeze the edition into a file for sharded delivery", cmdPrepare},
+		{"version", "print the version and the commit digest was built from", cmdVersion},
 	}
 }
 
@@ -78,9 +79,11 @@ func Main(ctx context.Context, e *env, args []string) int {
 	name := "run"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+	} else if len(args) > 0 && isHelp(args[0]) {
 		usage(e.stdout)
 		return exitOK
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		name, args = "version", args[1:]
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -90,6 +93,9 @@ func Main(ctx context.Context, e *env, args []string) int {
 	fmt.Fprintf(e.stderr, "digest: unknown command %q (see digest --help)\n", name)
 	return exitUsage
 }
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: digest [command] [flags]")

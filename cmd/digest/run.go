@@ -130,7 +130,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		return nil, len(failures), err
 	}
 	if eds.Daily == nil && eds.Weekly == nil {
-		log.Warn("no new articles: nothing to send", "edition", cfg.dailyID(now()))
+		log.Info("no new articles: nothing to send", "edition", cfg.dailyID(now()))
 		return nil, len(failures), nil
 	}
 
@@ -228,9 +228,11 @@ func firstSubscriber(ctx context.Context, cfg *Config) (digest.Subscriber, error
 	return subs[0], nil
 }
 
-// finishReport logs the run's outcome in words a person reads at the end.
-// The summary line is printed even with --quiet; with --log-format json it
-// is a JSON record too.
+// finishReport logs the run's outcome in words a person reads at the end;
+// with --log-format json it is a JSON record too. With --quiet, a run that
+// left nothing to see to prints no summary, so cron mails nothing: every
+// subscriber owed the edition has it, no source failed and no row was
+// invalid.
 func finishReport(e *env, cfg *Config, log interface {
 	Warn(string, ...any)
 	Info(string, ...any)
@@ -242,6 +244,9 @@ func finishReport(e *env, cfg *Config, log interface {
 	}
 	if r.Stopped != "" {
 		log.Warn("sending stopped early", "reason", r.Stopped)
+	}
+	if cfg.Ops.Quiet && r.Complete() && r.Stopped == "" && len(r.SourceFailures) == 0 && r.Invalid == 0 {
+		return
 	}
 	line := fmt.Sprintf("edition %v via %s: %s", r.Editions, r.Channel, r.Summary())
 	if r.Sent == 0 && r.AlreadySent > 0 && r.Complete() {
