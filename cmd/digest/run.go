@@ -29,9 +29,6 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("run: unexpected argument %q", fs.Arg(0))}
 	}
-	if err := checkInputsExist(cfg, o.editionFile != ""); err != nil {
-		return err
-	}
 	if *shardFlag != "" {
 		sh, err := parseShard(*shardFlag, e.environ)
 		if err != nil {
@@ -78,7 +75,9 @@ type runOptions struct {
 // when it stopped before delivering) and the number of failed sources.
 func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log *slog.Logger, ping *pinger, prog *progress) (*digest.Report, int, error) {
 	now := time.Now
-
+	if err := checkInputsExist(cfg, o.editionFile != ""); err != nil {
+		return nil, 0, err
+	}
 	renderer, err := newRenderer(cfg, now)
 	if err != nil {
 		return nil, 0, err
