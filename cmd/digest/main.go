@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/store"
 )
 
 // Exit codes, as the README documents them.
@@ -33,6 +34,7 @@ type env struct {
 	stdout, stderr io.Writer
 	stdin          io.Reader
 	environ        []string
+	flight         store.FlightOptions // the zero value but in tests of a full disk
 }
 
 // A command is one verb of the CLI.

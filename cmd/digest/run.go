@@ -153,7 +153,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		d.Subscribers = shardList{list: d.Subscribers, shard: *o.shard}
 		log.Info("delivering one shard of the list", "shard", o.shard.String())
 	}
-	if d.Flight, err = store.OpenFlight(store.FlightPath(st.Path())); err != nil {
+	if d.Flight, err = store.OpenFlightWith(store.FlightPath(st.Path()), e.flight); err != nil {
 		return nil, len(failures), err
 	}
 	d.Progress = prog.update

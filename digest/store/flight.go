@@ -36,9 +36,12 @@ const flightMagic = "digest-flight 1"
 // survives a killed process, since the kernel holds the mapped pages, but
 // not a crash of the machine; each file's header names the boot, and
 // RecoverFlight ignores a log from an earlier boot. A mapped file is
-// flightSegment bytes long from the start, zeros after the last entry.
+// segment long from the start, zeros after the last entry. Its space is
+// reserved on disk before it is mapped (see FlightOptions.Reserve), so a
+// full file system is an error that names the file, never a crash when a
+// mapped page is first written.
 //
-// The log is written in segments of at most flightSegment bytes (path,
+// The log is written in segments (path,
 // path.1, path.2, …). A segment is removed once it and every older one
 // hold no claim whose result is still to be committed to the journal, so
 // the log stays small however long the list.
@@ -54,11 +57,28 @@ type Flight struct {
 	first   int            // the oldest segment still on disk
 	open    map[string]int // claims not yet recorded: key → segment
 	pending map[int]int    // segment → its claims not yet recorded
+
+	segment int // bytes in a segment
+	reserve func(f *os.File, size int64) error
 }
 
-// flightSegment is the size of a segment: about 10,000 entries. Tests
-// make it smaller.
-var flightSegment = 4 << 20
+// FlightOptions are the settings of a flight log. The zero value is the
+// default.
+type FlightOptions struct {
+	// Segment is the size of a segment in bytes: 0 means 4 MiB, about
+	// 10,000 entries.
+	Segment int
+	// Reserve reserves size bytes of disk for the new segment f before it
+	// is mapped. nil means fallocate(2) on Linux. Where it returns an error
+	// wrapping errors.ErrUnsupported (other systems, file systems without
+	// fallocate), the segment is not mapped and each entry is written with
+	// write(2), which reports a full disk itself. Any other error (a full
+	// file system, a quota) fails the segment's start.
+	Reserve func(f *os.File, size int64) error
+}
+
+// defaultFlightSegment is the size of a segment: about 10,000 entries.
+const defaultFlightSegment = 4 << 20
 
 // segmentPath returns the file of segment n.
 func segmentPath(path string, n int) string {
@@ -70,39 +90,79 @@ func segmentPath(path string, n int) string {
 
 var _ digest.FlightLog = (*Flight)(nil)
 
-// OpenFlight starts a new flight log at path, replacing any old one (call
-// RecoverFlight first).
-func OpenFlight(path string) (*Flight, error) {
+// OpenFlight starts a new flight log at path with the default options,
+// replacing any old one (call RecoverFlight first).
+func OpenFlight(path string) (*Flight, error) { return OpenFlightWith(path, FlightOptions{}) }
+
+// OpenFlightWith starts a new flight log at path, replacing any old one
+// (call RecoverFlight first). It fails, leaving no log, when the file
+// system has no room for the first segment.
+func OpenFlightWith(path string, o FlightOptions) (*Flight, error) {
 	if err := removeFlight(path); err != nil {
 		return nil, err
 	}
-	l := &Flight{path: path, open: map[string]int{}, pending: map[int]int{}}
+	l := &Flight{path: path, open: map[string]int{}, pending: map[int]int{}, segment: o.Segment, reserve: o.Reserve}
+	if l.segment <= 0 {
+		l.segment = defaultFlightSegment
+	}
+	if l.reserve == nil {
+		l.reserve = reserveFile
+	}
 	if err := l.startSegment(0); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// startSegment opens segment n for writing.
+// startSegment opens segment n for writing. If its space cannot be
+// reserved, no file of it is left behind (a segment without its header
+// would make RecoverFlight distrust the whole log) and the segment being
+// written stays the current one.
 func (l *Flight) startSegment(n int) error {
-	f, err := os.OpenFile(segmentPath(l.path, n), os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
+	name := segmentPath(l.path, n)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
 	if err != nil {
 		return fmt.Errorf("flight log: %w", err)
 	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(name)
+		return err
+	}
 	header := fmt.Sprintf("%s %s\n", flightMagic, bootID())
-	m, err := mapFile(f, flightSegment)
-	if err == nil {
+	var m []byte
+	switch err := l.reserve(f, int64(l.segment)); {
+	case err == nil:
+		m, err = mapFile(f, l.segment)
+		if err != nil {
+			m = nil
+			if err := f.Truncate(0); err != nil {
+				return fail(fmt.Errorf("flight log: %w", err))
+			}
+		}
+	case errors.Is(err, errors.ErrUnsupported):
+	default:
+		return fail(fmt.Errorf("flight log: cannot reserve %s for %s on the file system of %s: %w",
+			sizeText(l.segment), name, filepath.Dir(name), err))
+	}
+	if m != nil {
 		copy(m, header)
 	} else if _, err = f.WriteString(header); err != nil {
-		f.Close()
-		return fmt.Errorf("flight log: %w", err)
+		return fail(fmt.Errorf("flight log %s: %w", name, err))
 	}
 	if err := l.closeSegment(); err != nil {
-		f.Close()
-		return err
+		return fail(err)
 	}
 	l.f, l.m, l.off, l.seg = f, m, len(header), n
 	return nil
+}
+
+// sizeText writes n bytes in KiB or MiB.
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return strconv.Itoa(n>>20) + " MiB"
+	}
+	return strconv.Itoa((n+1023)>>10) + " KiB"
 }
 
 // closeSegment unmaps and closes the segment being written, if any.
@@ -195,7 +255,7 @@ func (l *Flight) write() error {
 	if l.f == nil {
 		return errors.New("flight log: closed")
 	}
-	if l.off+len(l.buf) > flightSegment {
+	if l.off+len(l.buf) > l.segment {
 		if err := l.startSegment(l.seg + 1); err != nil {
 			return err
 		}

@@ -142,7 +142,7 @@ func TestFlightSegmentsStaySmall(t *testing.T) {
 	}
 	defer s.Close()
 	path := FlightPath(s.Path())
-	fl, err := OpenFlight(path)
+	fl, err := OpenFlightWith(path, FlightOptions{Segment: 256 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +150,6 @@ func TestFlightSegmentsStaySmall(t *testing.T) {
 	row := func(i int, st digest.DeliveryStatus) digest.Delivery {
 		return digest.Delivery{Edition: "e", Channel: "smtp", Email: fmt.Sprintf("r%05d@example.com", i), Status: st, Updated: now}
 	}
-	defer func(n int) { flightSegment = n }(flightSegment)
-	flightSegment = 256 << 10
 	// A long run: 6,000 deliveries claimed (more than a segment holds),
 	// tried and recorded.
 	var claims, results []digest.Delivery
