@@ -55,6 +55,8 @@ type Config struct {
 	Words    int            `env:"SUMMARY_WORDS" envDefault:"60" flag:"summary-words" help:"blurb length budget in words"`
 	Sentence int            `env:"SUMMARY_SENTENCES" envDefault:"3" flag:"summary-sentences" help:"most sentences in a blurb"`
 	Lang     string         `env:"LANG" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
+	LogoURL  string         `env:"LOGO_URL" flag:"logo-url" help:"logo shown above the newsletter's name: an absolute https URL of an image"`
+	GroupBy  string         `env:"GROUP_BY" envDefault:"source" flag:"group-by" help:"group the items under headings: source, topic (their first tag) or none"`
 	Fetch    FetchConfig    `envPrefix:""`
 	SMTP     SMTPConfig     `envPrefix:""`
 	List     ListConfig     `envPrefix:""`
@@ -554,6 +556,16 @@ func (c *Config) Validate() error {
 	c.tz = loc
 	if _, err := parseWeekday(c.Weekday); err != nil {
 		bad("WEEKLY_DAY", "%v", err)
+	}
+	switch c.GroupBy {
+	case "source", "topic", "none":
+	default:
+		bad("GROUP_BY", "want source, topic or none, got %q", c.GroupBy)
+	}
+	if c.LogoURL != "" {
+		if u, err := url.Parse(c.LogoURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			bad("LOGO_URL", "want an absolute https URL of an image, got %q", c.LogoURL)
+		}
 	}
 	if c.SMTP.Concurrency < 1 {
 		bad("SMTP_CONCURRENCY", "must be at least 1, got %d", c.SMTP.Concurrency)

@@ -110,6 +110,8 @@ func newRenderer(cfg *Config, now func() time.Time) (*render.Renderer, error) {
 		Dir:            cfg.Templates,
 		Name:           cfg.Name,
 		Lang:           cfg.Lang,
+		LogoURL:        cfg.LogoURL,
+		GroupBy:        cfg.GroupBy,
 		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
 		UnsubscribeURL: unsubscribeURL(cfg),
 		NoteUnsafeHTML: cfg.NoteHTML,
