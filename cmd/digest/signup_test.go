@@ -23,16 +23,24 @@ import (
 )
 
 // startServe runs digest serve in this process until the test ends and
-// returns its base URL.
-func startServe(t *testing.T, environ []string) string {
+// returns its base URL. addr is where it listens; empty: a free port.
+func startServe(t *testing.T, environ []string, addr ...string) string {
 	t.Helper()
 	var stdout, stderr lockedBuffer
 	e := &env{stdout: &stdout, stderr: &stderr, environ: environ}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	exit := make(chan int, 1)
-	go func() { exit <- Main(ctx, e, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+	exited := false
+	listen := "127.0.0.1:0"
+	if len(addr) > 0 {
+		listen = addr[0]
+	}
+	go func() { exit <- Main(ctx, e, []string{"serve", "--addr", listen}) }()
 	t.Cleanup(func() {
 		cancel()
+		if exited {
+			return
+		}
 		select {
 		case code := <-exit:
 			if code != exitOK {
@@ -45,6 +53,7 @@ func startServe(t *testing.T, environ []string) string {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		select {
 		case code := <-exit:
+			exited = true
 			t.Fatalf("serve exited with %d before serving; stderr:\n%s", code, stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -272,6 +281,18 @@ func TestSignupWelcome(t *testing.T) {
 	}
 	if n := digestsTo(t, srv, "2026-11-29", "carol@example.com"); n != 1 {
 		t.Fatalf("carol got %d welcome editions, want 1", n)
+	}
+	// The welcome holds the run lock until its delivery is recorded.
+	for {
+		unlock, err := store.Lock(filepath.Join(dir, "digest.db"))
+		if err == nil {
+			unlock()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the welcome keeps the lock: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	run()
 	for _, email := range []string{"ann@example.com", "carol@example.com"} {
