@@ -20,7 +20,10 @@ type Article struct {
 	// carry the same story, the one that had it first gives the item.
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	Tags      []string  `json:"tags,omitempty"`
-	Text      string    `json:"text,omitempty"`
+	// Lang is the language of Text as the page declares it (a BCP 47 tag
+	// such as "pt-BR"), empty when unknown.
+	Lang string `json:"lang,omitempty"`
+	Text string `json:"text,omitempty"`
 	// AlsoIn names the other sources that carried the same story, and
 	// Duplicates holds those articles' IDs: they are folded into this one
 	// and count as sent with it.

@@ -42,7 +42,7 @@ func cmdSummarize(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("summarize: %w", err)
 	}
-	blurb, err := summary.New(opts).Summarize(ctx, digest.Article{ID: name, Title: page.Title, Text: page.Text})
+	blurb, err := summary.New(opts).Summarize(ctx, digest.Article{ID: name, Title: page.Title, Lang: page.Lang, Text: page.Text})
 	if err != nil {
 		return err
 	}

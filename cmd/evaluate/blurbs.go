@@ -187,7 +187,7 @@ func pageBlurb(ctx context.Context, page []byte, name string) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	return summary.New(summary.Options{}).Summarize(ctx, digest.Article{ID: name, Title: p.Title, Text: p.Text})
+	return summary.New(summary.Options{}).Summarize(ctx, digest.Article{ID: name, Title: p.Title, Lang: p.Lang, Text: p.Text})
 }
 
 // evalBlurbs scores blurb cleanliness on a page set: the blurb of each page

@@ -381,7 +381,7 @@ func (c *Collector) page(ctx context.Context, spec Spec) ([]entry, error) {
 	}
 	e := entry{key: spec.URL}
 	e.URL = cleanLink(nil, res.url.String())
-	e.Title, e.Author, e.Text, e.Published = plainTitle(p.Title), p.Byline, p.Text, p.Published
+	e.Title, e.Author, e.Text, e.Published, e.Lang = plainTitle(p.Title), p.Byline, p.Text, p.Published, p.Lang
 	if e.Title == "" {
 		e.Title = firstWords(e.Text, 12)
 	}

@@ -70,24 +70,26 @@ func New(opts Options) *Extractive {
 
 // Summarize returns the blurb of a.Text, one sentence an element; an
 // article without text has an empty blurb. The blurb never repeats
-// a.Title: a first line that is the title is not a sentence of it. It does
-// no I/O: ctx is only checked for cancellation.
+// a.Title: a first line that is the title is not a sentence of it.
+// a.Lang, where the page gave it, chooses the abbreviations that do not end
+// a sentence. It does no I/O: ctx is only checked for cancellation.
 func (e *Extractive) Summarize(ctx context.Context, a digest.Article) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("summarize %s: %w", a.ID, err)
 	}
-	return e.summarize(a.Text, a.Title), nil
+	return e.summarize(a.Text, a.Title, a.Lang), nil
 }
 
 // Sentences returns the summary of text, one sentence an element, in the
 // article's order.
 func (e *Extractive) Sentences(text string) []string {
-	return e.summarize(text, "")
+	return e.summarize(text, "", "")
 }
 
-// summarize returns the summary of text, never repeating title.
-func (e *Extractive) summarize(text, title string) []string {
-	d := analyze(text, title)
+// summarize returns the summary of text in language lang ("" if unknown),
+// never repeating title.
+func (e *Extractive) summarize(text, title, lang string) []string {
+	d := analyze(text, title, lang)
 	if len(d.sents) == 0 {
 		return nil
 	}
@@ -142,7 +144,7 @@ func Lead(text string, n int) []string {
 // budget, in article order. It ignores position and redundancy; it is the
 // baseline that Extractive improves on.
 func TextRank(text string, opts Options) []string {
-	d := analyze(text, "")
+	d := analyze(text, "", "")
 	if len(d.sents) == 0 {
 		return nil
 	}
@@ -180,12 +182,12 @@ type document struct {
 	sim   [][]float64
 }
 
-func analyze(text, title string) document {
+func analyze(text, title, lang string) document {
 	var d document
 	var split []piece
 	for _, para := range paragraphs(text) {
 		var ps []piece
-		for _, s := range splitParagraph(para, nil) {
+		for _, s := range splitParagraph(para, lang, nil) {
 			ps = append(ps, splitCaptions(s)...)
 		}
 		split = append(split, joinQuotes(ps)...)

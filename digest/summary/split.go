@@ -23,7 +23,7 @@ import (
 func Split(text string) []string {
 	var out []string
 	for _, para := range paragraphs(text) {
-		out = splitParagraph(para, out)
+		out = splitParagraph(para, "", out)
 	}
 	return out
 }
@@ -40,7 +40,9 @@ func paragraphs(text string) []string {
 	return out
 }
 
-func splitParagraph(p string, out []string) []string {
+// splitParagraph appends the sentences of one paragraph in language lang
+// (a BCP 47 tag such as "de-AT"; "" for unknown) to out.
+func splitParagraph(p, lang string, out []string) []string {
 	start := 0
 	for i := 0; i < len(p); {
 		r, size := utf8.DecodeRuneInString(p[i:])
@@ -69,7 +71,7 @@ func splitParagraph(p string, out []string) []string {
 			continue
 		}
 		next := p[end+1:]
-		if boundary(p[start:i], p[i:end], next) {
+		if boundary(p[start:i], p[i:end], next, lang) {
 			if s := strings.TrimSpace(p[start:end]); s != "" {
 				out = append(out, s)
 			}
@@ -92,7 +94,7 @@ const (
 
 // boundary decides whether the sentence ends after punct, given the text
 // before it (from the sentence's start) and the text after the space.
-func boundary(before, punct, next string) bool {
+func boundary(before, punct, next, lang string) bool {
 	// The next sentence must open with a capital letter or digit, or a
 	// letter of a script without case (Korean, Chinese, Arabic), possibly
 	// after opening quotes or brackets.
@@ -110,8 +112,8 @@ func boundary(before, punct, next string) bool {
 	switch {
 	case word == "":
 		return true
-	case titles[key]:
-		return false // Mr. Smith, Dr. Who, St. Louis
+	case titles[key] || foreignTitle(elided(key), lang):
+		return false // Mr. Smith, Dr. Who, St. Louis, bzw. Kosten
 	case unicode.IsDigit(r) && numbered[key]:
 		return false // Jan. 5, No. 10, pp. 3
 	case utf8.RuneCountInString(word) == 1 && unicode.IsLetter(r0(word)):
@@ -127,6 +129,16 @@ func boundary(before, punct, next string) bool {
 		return openerWords[nextWord]
 	}
 	return true
+}
+
+// elided returns a word without an elided article before an apostrophe,
+// as in Italian "dell'Ing." or French "l'av.".
+func elided(w string) string {
+	if i := strings.LastIndexAny(w, "'’"); i >= 0 {
+		_, size := utf8.DecodeRuneInString(w[i:])
+		return w[i+size:]
+	}
+	return w
 }
 
 // caseless reports whether r is a letter of a script without upper and
@@ -167,11 +179,32 @@ func set(words ...string) map[string]bool {
 // titles precede a name and never end a sentence.
 var titles = set("mr", "mrs", "ms", "mssrs", "messrs", "dr", "prof", "sen", "rep", "gov", "gen",
 	"col", "lt", "sgt", "capt", "cpt", "cmdr", "adm", "maj", "pres", "rev", "hon", "st", "mt",
-	"ft", "fr", "sr", "jr", "supt", "insp", "det", "pte", "cpl", "brig", "vs", "v", "nos", "approx",
-	// German, Portuguese, Spanish, Italian and Indonesian ones that
-	// never end a sentence: "bzw. Kosten", "Sra. Lima", "Dott. Rossi".
-	"bzw", "vgl", "ca", "evtl", "ggf", "inkl", "zzgl", "sog", "hl", "sra", "srta", "dra", "profa",
-	"sto", "sta", "dott", "sig", "sigg", "avv", "arch", "ing", "geom", "bpk", "ibu", "yth")
+	"ft", "fr", "sr", "jr", "supt", "insp", "det", "pte", "cpl", "brig", "vs", "v", "nos", "approx")
+
+// foreignTitles are abbreviations of other languages that never end a
+// sentence ("bzw. Kosten", "Sra. Lima", "Dott. Rossi"), by language.
+var foreignTitles = map[string]map[string]bool{
+	"de": set("bzw", "vgl", "ca", "evtl", "ggf", "inkl", "zzgl", "sog", "hl", "nr", "str", "tel"),
+	"pt": set("sra", "srta", "dra", "profa", "sto", "sta", "av", "nº"),
+	"es": set("sra", "srta", "dra", "ud", "uds", "av", "nº"),
+	"it": set("dott", "sig", "sigg", "avv", "arch", "ing", "geom", "sta", "sto"),
+	"id": set("bpk", "ibu", "yth", "sdr", "no"),
+}
+
+// foreignTitle reports whether key never ends a sentence in language
+// lang; with no language known, in any of the languages above.
+func foreignTitle(key, lang string) bool {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	if base == "" {
+		for _, m := range foreignTitles {
+			if m[key] {
+				return true
+			}
+		}
+		return false
+	}
+	return foreignTitles[base][key]
+}
 
 // numbered are abbreviations usually followed by a number.
 var numbered = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
@@ -182,7 +215,7 @@ var numbered = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept
 var abbreviations = set("jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
 	"nov", "dec", "inc", "ltd", "co", "corp", "plc", "llc", "etc", "al", "bros", "dept", "univ",
 	"assn", "ave", "blvd", "rd", "est", "mph", "min", "max", "vol", "fig", "ch", "sec", "no",
-	"usw", "ecc", "dll", "dsb", "dst", "nr", "str", "tel")
+	"usw", "ecc", "dll", "dsb", "dst")
 
 // openerWords commonly start a sentence; after an ambiguous abbreviation
 // they signal that a new sentence has begun.

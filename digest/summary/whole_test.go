@@ -93,3 +93,25 @@ func TestBlurbNeverRepeatsTitle(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitByLanguage checks that the page's declared language chooses
+// the abbreviations that do not end a sentence: "ING." ends one in
+// English, while in Italian "Ing." is a title before a name; with no
+// language known, the abbreviations of every language are kept.
+func TestSplitByLanguage(t *testing.T) {
+	tests := []struct {
+		lang, in string
+		want     int
+	}{
+		{"en", "Their new bank is ING. The Dutch group opened the branch on Monday.", 2},
+		{"en-GB", "Their new bank is ING. The Dutch group opened the branch on Monday.", 2},
+		{"it", "Il progetto è dell'Ing. Rossi. Nessuno ha risposto.", 2},
+		{"de", "Die Preise steigen um fünf bzw. Sechs Prozent. Das gilt ab Januar.", 2},
+		{"", "Die Preise steigen um fünf bzw. Sechs Prozent. Das gilt ab Januar.", 2},
+	}
+	for _, tt := range tests {
+		if got := splitParagraph(tt.in, tt.lang, nil); len(got) != tt.want {
+			t.Errorf("lang %q: %q gives %d sentences %q, want %d", tt.lang, tt.in, len(got), got, tt.want)
+		}
+	}
+}
