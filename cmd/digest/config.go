@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -20,6 +21,7 @@ import (
 	envparse "github.com/caarlos0/env/v11"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/bounce"
 	"github.com/digest-newsletter/digest/digest/web"
 )
 
@@ -61,6 +63,7 @@ type Config struct {
 	SMTP     SMTPConfig     `envPrefix:""`
 	List     ListConfig     `envPrefix:""`
 	Signup   SignupConfig   `envPrefix:""`
+	Bounce   BounceConfig   `envPrefix:""`
 	LLM      LLMConfig      `envPrefix:""`
 	Ops      OpsConfig      `envPrefix:""`
 	tz       *time.Location `env:"-"`
@@ -110,6 +113,14 @@ type SignupConfig struct {
 	Expiry   time.Duration `env:"SIGNUP_EXPIRY" envDefault:"48h" flag:"signup-expiry" help:"how long a confirmation link works"`
 	IPHeader string        `env:"CLIENT_IP_HEADER" flag:"client-ip-header" help:"header with the client's address set by the proxy in front of digest serve (X-Forwarded-For: its last address); unset: the connection's"`
 	Welcome  string        `env:"WELCOME" flag:"welcome" help:"latest: mail the latest edition to a new sign-up at once; unset: from the next run"`
+}
+
+// BounceConfig holds the settings of bounce and complaint handling.
+type BounceConfig struct {
+	Address      string `env:"BOUNCE_ADDRESS" flag:"bounce-address" help:"return path base: messages are sent from bounces+TOKEN@domain (needs DIGEST_SECRET); digest bounces reads what comes back"`
+	SoftLimit    int    `env:"SOFT_BOUNCE_LIMIT" envDefault:"3" flag:"soft-bounce-limit" help:"soft bounces on distinct editions within 30 days that suppress an address"`
+	IMAPPassword string `env:"IMAP_PASSWORD" flag:"-" help:"password of the imaps:// mailbox digest bounces reads (environment only)"`
+	IMAPPassFile string `env:"IMAP_PASSWORD_FILE" flag:"imap-password-file" help:"file holding the IMAP password"`
 }
 
 // LLMConfig holds the settings of the optional model summaries.
@@ -451,6 +462,7 @@ func (c *Config) resolveSecrets(warn io.Writer) error {
 		read(&c.SMTP.Password, c.SMTP.PasswordFile, envPrefix+"SMTP_PASSWORD_FILE"),
 		read(&c.List.Secret, c.List.SecretFile, envPrefix+"SECRET_FILE"),
 		read(&c.LLM.Key, c.LLM.KeyFile, envPrefix+"LLM_KEY_FILE"),
+		read(&c.Bounce.IMAPPassword, c.Bounce.IMAPPassFile, envPrefix+"IMAP_PASSWORD_FILE"),
 	)
 	if c.SMTP.DKIMKeyFile != "" {
 		// The mailer reads and checks the key; here it is read to be
@@ -645,6 +657,23 @@ func (c *Config) Validate() error {
 	}
 	if c.Signup.Welcome != "" && c.Signup.Welcome != "latest" {
 		bad("WELCOME", "must be latest or empty, got %q", c.Signup.Welcome)
+	}
+	if c.Bounce.Address != "" {
+		a, err := mail.ParseAddress(c.Bounce.Address)
+		local, _, _ := strings.Cut(c.Bounce.Address, "@")
+		switch {
+		case err != nil || a.Name != "" || a.Address != c.Bounce.Address:
+			bad("BOUNCE_ADDRESS", "not a bare address: %q", c.Bounce.Address)
+		case strings.Contains(local, "+"):
+			bad("BOUNCE_ADDRESS", "must not hold a '+': the VERP token goes after one")
+		case len(local)+1+bounce.TokenLen > 64:
+			bad("BOUNCE_ADDRESS", "local part %q too long: with the token it must fit 64 bytes (at most %d before the '@')", local, 63-bounce.TokenLen)
+		case c.List.Secret == "":
+			bad("SECRET", "must be set with BOUNCE_ADDRESS, to sign the return paths")
+		}
+	}
+	if c.Bounce.SoftLimit < 1 {
+		bad("SOFT_BOUNCE_LIMIT", "must be at least 1, got %d", c.Bounce.SoftLimit)
 	}
 	if (c.SMTP.DKIMKeyFile == "") != (c.SMTP.DKIMSelector == "") {
 		bad("DKIM_SELECTOR", "DKIM_KEY_FILE and DKIM_SELECTOR go together")

@@ -58,6 +58,7 @@ func commands() []command {
 		{"unsubscribe", "add an address to the suppression list", cmdUnsubscribe},
 		{"subscribers", "subscribers export: write the list the next run mails (the file and the sign-ups) as CSV", cmdSubscribers},
 		{"status", "show recent editions and their delivery counts", cmdStatus},
+		{"bounces", "read bounces and complaints from MAILBOX (Maildir, mbox, imaps://) and suppress or count them", cmdBounces},
 		{"prepare", "freeze the edition into a file for sharded delivery", cmdPrepare},
 		{"version", "print the version and the commit digest was built from", cmdVersion},
 	}

@@ -67,6 +67,9 @@ func writeMetrics(path string, o runOutcome) error {
 	} {
 		fmt.Fprintf(&b, "%s{status=%q} %d\n", name, c.status, c.n)
 	}
+	if old, err := os.ReadFile(path); err == nil {
+		b.WriteString(bounceMetricLines(string(old)))
+	}
 	return writeFileAtomic(path, b.Bytes(), 0o644)
 }
 
@@ -135,4 +138,50 @@ func boolFloat(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// The bounce counters: digest bounces writes them from the state's totals,
+// and a run's rewrite of the file carries them over.
+const (
+	bouncesMetric    = "digest_bounces_total"
+	complaintsMetric = "digest_complaints_total"
+)
+
+func isBounceMetricLine(line string) bool {
+	for _, name := range []string{bouncesMetric, complaintsMetric} {
+		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") ||
+			strings.HasPrefix(line, "# HELP "+name+" ") || strings.HasPrefix(line, "# TYPE "+name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// bounceMetricLines returns the lines of the bounce counters in a textfile.
+func bounceMetricLines(file string) string {
+	var b strings.Builder
+	for line := range strings.Lines(file) {
+		if isBounceMetricLine(strings.TrimRight(line, "\n")) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// withBounceMetrics returns the textfile with its bounce counters replaced
+// by these totals.
+func withBounceMetrics(file string, totals map[digest.BounceKind]int) string {
+	var b strings.Builder
+	for line := range strings.Lines(file) {
+		if !isBounceMetricLine(strings.TrimRight(line, "\n")) {
+			b.WriteString(line)
+		}
+	}
+	fmt.Fprintf(&b, "# HELP %s Bounces recorded in the state, by kind (hard or soft), one per address and report.\n# TYPE %s counter\n", bouncesMetric, bouncesMetric)
+	for _, k := range []digest.BounceKind{digest.HardBounce, digest.SoftBounce} {
+		fmt.Fprintf(&b, "%s{kind=%q} %d\n", bouncesMetric, k, totals[k])
+	}
+	fmt.Fprintf(&b, "# HELP %s Spam complaints (feedback reports) recorded in the state.\n# TYPE %s counter\n%s %d\n",
+		complaintsMetric, complaintsMetric, complaintsMetric, totals[digest.Complaint])
+	return b.String()
 }

@@ -307,6 +307,36 @@ CREATE TABLE signups (
 	confirm_agent TEXT NOT NULL
 ) STRICT, WITHOUT ROWID;
 `,
+	// 4: bounces and complaints: each one recorded (report is the key of
+	// the message it came from, so a rerun is a no-op), the reports acted
+	// on, the details of a suppression, and the time an address was taken
+	// back off the list (its soft bounces before then no longer count).
+	`
+CREATE TABLE bounces (
+	report     TEXT NOT NULL,
+	email      TEXT NOT NULL CHECK (email <> '' AND email = lower(email)),
+	edition    TEXT NOT NULL,
+	kind       TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+	status     TEXT NOT NULL,
+	diagnostic TEXT NOT NULL,
+	at         TEXT NOT NULL,
+	PRIMARY KEY (report, email)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX bounces_by_email ON bounces (email, at);
+CREATE INDEX bounces_by_edition ON bounces (edition, kind);
+
+CREATE TABLE bounce_reports (
+	report TEXT PRIMARY KEY,
+	at     TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE resubscribed (
+	email TEXT PRIMARY KEY CHECK (email = lower(email)),
+	at    TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE suppressed ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate applies the missing migrations to db, all in one transaction.
