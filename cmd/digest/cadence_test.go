@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +60,55 @@ func TestRunServesDailyAndWeeklyFromOneCronLine(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "outbox", now.Format(time.DateOnly), "wes@example.com.eml")); err == nil {
 				t.Error("the weekly subscriber got the daily edition")
 			}
+			if !tt.wantWeekly {
+				return
+			}
+			// The weekly message is named by its week, not by the day it
+			// was sent (issue 14).
+			subject, body := readEML(t, weekly)
+			wantWeek := fmt.Sprintf("Week %d (", w)
+			if !strings.Contains(subject, wantWeek) || strings.Contains(subject, now.Format("2 January 2006")) {
+				t.Errorf("weekly subject %q, want it to name %q and not today", subject, wantWeek)
+			}
+			if !strings.Contains(body, wantWeek) {
+				t.Errorf("weekly message's text does not name %q", wantWeek)
+			}
 		})
+	}
+}
+
+// readEML returns the decoded subject and the text part of an .eml file.
+func readEML(t *testing.T, path string) (subject, text string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("%s: no text part: %v", path, err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, err := io.ReadAll(p) // quoted-printable is decoded by the reader
+			if err != nil {
+				t.Fatal(err)
+			}
+			return subject, string(b)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"html/template"
 	"net/url"
 	"strconv"
@@ -34,7 +35,10 @@ type Data struct {
 	// template itself).
 	Subject string
 	// Date is the edition's date, like "29 November 2026": the date its ID
-	// names for a dated edition (2026-11-29), else the day it was made.
+	// names for a dated edition (2026-11-29), else the day it was made. A
+	// weekly edition is dated by its week, like "Week 50 (7–13 December
+	// 2026)": the ISO week its ID names (2026-W50), else the week of its
+	// date.
 	Date string
 	// UnsubscribeURL is the subscriber's unsubscribe link, or "".
 	UnsubscribeURL string
@@ -120,6 +124,61 @@ func (r *Refs) Take() []string {
 
 // dateLayout is how dates read in the default templates.
 const dateLayout = "2 January 2006"
+
+// editionDate returns the Date templates see for ed (see Data.Date); now
+// dates an edition with neither a dated ID nor a creation time.
+func editionDate(ed *digest.Edition, now func() time.Time) string {
+	day := ed.Created
+	if day.IsZero() {
+		day = now()
+	}
+	if d, err := time.Parse(time.DateOnly, ed.ID); err == nil {
+		// A dated edition is dated by its ID, also when it is made (or
+		// made again) on another day.
+		day = d
+	}
+	if monday, ok := isoWeekMonday(ed.ID); ok {
+		return weekDate(monday)
+	}
+	if ed.Cadence == digest.CadenceWeekly {
+		y, m, d := day.Date()
+		day = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		return weekDate(day.AddDate(0, 0, -(int(day.Weekday())+6)%7))
+	}
+	return day.Format(dateLayout)
+}
+
+// isoWeekMonday returns the Monday of the ISO week an ID like "2026-W50"
+// names; ok is false for any other ID.
+func isoWeekMonday(id string) (monday time.Time, ok bool) {
+	var y, w int
+	if len(id) != len("2026-W50") || id[4:6] != "-W" {
+		return time.Time{}, false
+	}
+	if _, err := fmt.Sscanf(id, "%4d-W%2d", &y, &w); err != nil || w < 1 || w > 53 {
+		return time.Time{}, false
+	}
+	// 4 January is always in week 1.
+	jan4 := time.Date(y, time.January, 4, 0, 0, 0, 0, time.UTC)
+	return jan4.AddDate(0, 0, -(int(jan4.Weekday())+6)%7+(w-1)*7), true
+}
+
+// weekDate names the ISO week starting on monday, with its days: "Week 50
+// (7–13 December 2026)", "Week 49 (30 November – 6 December 2026)".
+func weekDate(monday time.Time) string {
+	sunday := monday.AddDate(0, 0, 6)
+	_, w := monday.ISOWeek()
+	var days string
+	switch {
+	case monday.Year() != sunday.Year():
+		days = monday.Format(dateLayout) + " – " + sunday.Format(dateLayout)
+	case monday.Month() != sunday.Month():
+		days = monday.Format("2 January") + " – " + sunday.Format(dateLayout)
+	default:
+		days = monday.Format("2") + "–" + sunday.Format(dateLayout)
+	}
+	return fmt.Sprintf("Week %d (%s)", w, days)
+}
 
 // safeURL returns u if it is an absolute http or https URL with a host, and
 // "" otherwise.

@@ -592,16 +592,7 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 		ev.Edition.Items[i] = newItem(it)
 	}
 	ev.groups = group(ev.Edition.Items, r.opts.GroupBy)
-	created := ed.Created
-	if created.IsZero() {
-		created = r.opts.Now()
-	}
-	ev.date = created.Format(dateLayout)
-	if d, err := time.Parse(time.DateOnly, ed.ID); err == nil {
-		// A dated edition is dated by its ID, also when it is made (or
-		// made again) on another day.
-		ev.date = d.Format(dateLayout)
-	}
+	ev.date = editionDate(ed, r.opts.Now)
 	if r.opts.BaseURL != "" && ed.ID != "" {
 		ev.archiveURL = safeURL(r.opts.BaseURL + "/archive/" + ed.ID)
 	}
