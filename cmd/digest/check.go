@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/mailer"
 	"github.com/digest-newsletter/digest/digest/source"
 	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/subscriber"
@@ -23,14 +26,15 @@ var errCheck = errors.New("check found problems")
 func cmdCheck(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "check", "", flagEnv)
-	offline := fs.Bool("offline", false, "do not fetch the sources; only read the sources list")
+	offline := fs.Bool("offline", false, "do not fetch the sources nor connect to the SMTP server; only read the settings and lists")
 	cfg, err := parseFlags(e, fs, flagEnv, args) // settings are checked here
 	if err != nil {
 		return err
 	}
-	w := e.stdout
+	w := cfg.redact.Writer(e.stdout)
 	fmt.Fprintln(w, "settings: ok")
 	problems := 0
+	problems += checkMail(ctx, w, cfg, *offline)
 	problems += checkTemplates(ctx, w, cfg)
 	problems += checkSources(ctx, w, cfg, *offline)
 	problems += checkSubscribers(ctx, w, cfg)
@@ -171,4 +175,72 @@ func unsubscribeAdvice(cfg *Config) (advice string, level slog.Level) {
 	default:
 		return "none: messages carry no List-Unsubscribe header; set DIGEST_BASE_URL (and run digest serve) for one-click unsubscribe, which Gmail and Yahoo ask of bulk senders", slog.LevelWarn
 	}
+}
+
+// checkMail says where mail will go and, unless offline, connects to the
+// SMTP server as a run would (EHLO, STARTTLS, AUTH) and says QUIT without
+// sending. It also finds the example's sender and secrets left in place,
+// and a DKIM key for a domain other than the sender's.
+func checkMail(ctx context.Context, w io.Writer, cfg *Config, offline bool) int {
+	problems := 0
+	for _, s := range []struct{ name, value string }{
+		{"DIGEST_SMTP_PASSWORD", cfg.SMTP.Password}, {"DIGEST_SMTP_URL", urlPassword(cfg.SMTP.URL)},
+		{"DIGEST_SECRET", cfg.List.Secret}, {"DIGEST_LLM_KEY", cfg.LLM.Key},
+	} {
+		if strings.Contains(strings.ToLower(s.value), "change-me") {
+			fmt.Fprintf(w, "secrets: %s is still the example's placeholder: set a real one\n", s.name)
+			problems++
+		}
+	}
+	if cfg.SMTP.URL == "" {
+		fmt.Fprintf(w, "outbox: %s (no DIGEST_SMTP_URL: messages are written as .eml files, not sent)\n", cfg.Outbox)
+		return problems
+	}
+	from := domainOf(cfg.From)
+	if from == "localhost" {
+		fmt.Fprintf(w, "from: %q is no address mail servers accept mail from: set DIGEST_FROM to an address of your domain\n", cfg.From)
+		problems++
+	}
+	switch dkim := cfg.SMTP.DKIMDomain; {
+	case cfg.SMTP.DKIMKeyFile == "":
+		fmt.Fprintf(w, "dkim: not set up: messages from %s go unsigned, which many receivers hold against them (DIGEST_DKIM_KEY_FILE, DIGEST_DKIM_SELECTOR)\n", from)
+	case dkim != "" && !dkimAligned(from, dkim):
+		fmt.Fprintf(w, "dkim: signs for %s, but mail is from %s: DMARC fails unless the two align (set DIGEST_DKIM_DOMAIN to %s or leave it unset)\n", dkim, from, from)
+		problems++
+	}
+	t, err := newTransport(cfg)
+	if err != nil {
+		fmt.Fprintf(w, "smtp: %v\n", err)
+		return problems + 1
+	}
+	smtp, ok := t.(*mailer.SMTP)
+	if !ok {
+		return problems
+	}
+	if offline {
+		fmt.Fprintf(w, "%s (not tried: --offline)\n", smtp.Describe())
+		return problems
+	}
+	p, err := smtp.Probe(ctx)
+	if err != nil {
+		fmt.Fprintf(w, "smtp: %s: %v\n", p.Addr, err)
+		return problems + 1
+	}
+	fmt.Fprintf(w, "%s (connected and logged in; nothing sent)\n", p)
+	return problems
+}
+
+// dkimAligned reports whether a DKIM signature for domain d aligns with
+// mail from the domain from, as DMARC's relaxed alignment wants: both have
+// the same organizational domain (example.org for news.example.org), by
+// the public suffix list.
+func dkimAligned(from, d string) bool {
+	org := func(domain string) string {
+		domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+		if o, err := publicsuffix.EffectiveTLDPlusOne(domain); err == nil {
+			return o
+		}
+		return domain
+	}
+	return org(from) == org(d)
 }
