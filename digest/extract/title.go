@@ -16,7 +16,8 @@ const maxTitleWords = 25
 // line follows it) or is repeated on the next lines, as scraped pages give
 // it ("Talks collapse" and then "TALKS COLLAPSE"). It returns the title and
 // the text without it and its repeats; text without such a line is
-// returned as it was, with no title. A first line that runs on into the
+// returned as it was, with no title, and text that is nothing but the
+// headline and its repeats is the headline once. A first line that runs on into the
 // next one, as hard-wrapped prose does, is not a title.
 func textTitle(text string) (title, rest string) {
 	first, after, _ := strings.Cut(text, "\n")
@@ -42,7 +43,8 @@ func textTitle(text string) (title, rest string) {
 	}
 	rest = strings.TrimLeft(rest, "\n")
 	if rest == "" {
-		return "", text
+		// Nothing but the headline: it is the text, once.
+		return "", first
 	}
 	return first, rest
 }
