@@ -47,22 +47,20 @@ type blurbDefect struct {
 // bodyWordRE is Python's [^\W_]+: runs of letters and digits.
 var bodyWordRE = regexp.MustCompile(`[\p{L}\p{N}]+`)
 
-// folder case-folds words as Python's str.casefold does (ß → ss).
-var folder = cases.Fold()
-
 // A bodyWord is one word of a text: case folded, with its byte span.
 type bodyWord struct {
 	w          string
 	start, end int
 }
 
-// bodyWords returns the words of s, which must be NFKC-normalized for the
-// spans to index it.
+// bodyWords returns the words of s, case-folded as Python's str.casefold
+// does (ß → ss); s must be NFKC-normalized for the spans to index it.
 func bodyWords(s string) []bodyWord {
+	fold := cases.Fold() // a Caser is not safe for concurrent use
 	idx := bodyWordRE.FindAllStringIndex(s, -1)
 	out := make([]bodyWord, len(idx))
 	for i, m := range idx {
-		out[i] = bodyWord{folder.String(s[m[0]:m[1]]), m[0], m[1]}
+		out[i] = bodyWord{fold.String(s[m[0]:m[1]]), m[0], m[1]}
 	}
 	return out
 }
