@@ -52,6 +52,14 @@ func cmdCollect(ctx context.Context, e *env, args []string) error {
 	for _, f := range col.Failures {
 		fmt.Fprintf(e.stderr, "source failed: %s: %s\n", f.Source, f.Err)
 	}
+	today, err := st.Edition(ctx, cfg.dailyID(time.Now()))
+	if err != nil {
+		return err
+	}
+	if today != nil {
+		// Today's edition is made: these articles wait for the next one.
+		fmt.Fprintln(e.stderr, frozenLine(cfg, today, time.Now(), len(items)))
+	}
 	fmt.Fprintf(e.stderr, "%d articles collected, %d would be in the next edition, %d sources failed\n", len(col.Articles), len(items), len(col.Failures))
 	if cfg.Strict && len(col.Failures) > 0 {
 		return errSources

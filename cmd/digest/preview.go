@@ -31,9 +31,12 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	}
 	defer dry.close()
 	cfg := dry.cfg
-	p, err := dryEdition(ctx, cfg, dry.st, dry.log)
+	p, notice, err := dryEdition(ctx, cfg, dry.st, dry.log)
 	if err != nil {
 		return err
+	}
+	if notice != "" {
+		fmt.Fprintln(e.stdout, notice)
 	}
 	subs, err := previewSubscribers(ctx, cfg)
 	if err != nil {

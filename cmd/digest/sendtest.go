@@ -32,9 +32,12 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := dryEdition(ctx, cfg, st, log)
+	p, notice, err := dryEdition(ctx, cfg, st, log)
 	if err != nil {
 		return err
+	}
+	if notice != "" {
+		fmt.Fprintln(e.stdout, notice)
 	}
 	if len(p.Edition.Items) == 0 {
 		return errors.New("send-test: the edition has no items")

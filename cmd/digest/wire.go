@@ -326,11 +326,17 @@ func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]
 }
 
 // dryEdition returns today's edition without changing the state: the
-// frozen one if a run made it, else one built now and not frozen.
-func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (*digest.Prepared, error) {
+// frozen one if a run made it, else one built now and not frozen. For a
+// frozen edition, notice names it and says what the sources have had
+// since (see frozenNotice); else it is "".
+func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (p *digest.Prepared, notice string, err error) {
 	editor, err := newEditor(cfg, st, log, time.Now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return editor.Prepare(ctx, cfg.dailyID(time.Now()), true)
+	p, err = editor.Prepare(ctx, cfg.dailyID(time.Now()), true)
+	if err != nil || !p.Frozen {
+		return p, "", err
+	}
+	return p, frozenNotice(ctx, cfg, st, editor, p.Edition), nil
 }
