@@ -73,7 +73,7 @@ var boilerplatePattern = `^(?:` + strings.Join([]string{
 	// disclosures, credits and where a story first appeared
 	`.{0,80}\b(?:may contain|contains|includes|uses) affiliate links?\b.{0,200}`,
 	`.{0,120}\bqualifying purchases\b.{0,80}`,
-	`(?:this (?:article|story|post|piece) (?:was |is )?)?(?:originally|first) (?:published|appeared|posted|ran)(?: on| in| at| by)? .{1,200}`,
+	`(?:this (?:article|story|post|piece) (?:was |is )?(?:originally|first)|originally) (?:published|appeared|posted|ran)(?: on| in| at| by)? .{1,200}`,
 	`(?:click|tap) (?:for|here for|to see|to read|to watch|to get) .{1,120}`,
 	`home of (?:the )?.{1,60}`,
 	`(?:cover|featured|feature|header|lead|top|hero|main) (?:image|photo|picture|illustration)s?: .{1,200}`,
@@ -146,7 +146,7 @@ func isByline(line string) bool {
 // creditRE matches a photo credit closing a caption: "(Image: GETTY)",
 // "(credit: NASA/Jude Guidry)", "Photo: AP", or an agency's name glued to
 // the caption's full stop ("…in New York.Reuters").
-var creditRE = regexp.MustCompile(`(?:\((?i:image|photo|picture|pic|credit|credits|source|foto|bild|fonte|video)s?\s*:\s*[^()]{1,60}\)|[\p{Ll})][.!?](?:Reuters|AP|AFP|EPA|PA|Getty Images|Getty|Shutterstock|Alamy|Bloomberg|dpa|ANSA|Xinhua|Yonhap|Antara|NurPhoto|SOPA Images|Zuma Press|REX)(?:/[\p{L} ]{1,40})?)\s*$`)
+var creditRE = regexp.MustCompile(`(?:\((?i:image|photo|picture|pic|credit|credits|foto|bild)s?\s*:\s*[^()]{1,60}\)|[\p{Ll})][.!?](?:Reuters|AP|AFP|EPA|PA|Getty Images|Getty|Shutterstock|Alamy|Bloomberg|dpa|ANSA|Xinhua|Yonhap|Antara|NurPhoto|SOPA Images|Zuma Press|REX)(?:/[\p{L} ]{1,40})?)\s*$`)
 
 // hasCredit reports whether a line ends with a photo credit, as captions
 // do and article sentences do not.

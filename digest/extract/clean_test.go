@@ -70,6 +70,8 @@ func TestBoilerplateLines(t *testing.T) {
 		// times, disclosures, credits, captions, breadcrumbs.
 		{"VICTOR TANGERMANN, FUTURISM 18 NOV 2019", true},
 		{"2018.04.05 ~ OPEN RUN", false},
+		{"First published in 1851, the newspaper is one of the oldest in the state.", false},
+		{"Unemployment rose to 5.1 percent in October, the highest in two years (source: Eurostat)", false},
 		{"Detroit News wire services Published 11:11 PM EST Nov 20, 2019", true},
 		{"Sioux Falls Argus Leader Published 10:02 AM EST Nov 19, 2019", true},
 		{"By Stefan Becket, Kathryn Watson, Grace Segers", true},
