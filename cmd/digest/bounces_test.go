@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/store"
@@ -130,3 +135,69 @@ func TestBouncesTwiceAtOnce(t *testing.T) {
 		t.Fatalf("%d in .Processed, want %d", len(done), n)
 	}
 }
+
+// TestBouncesIMAP reads a folder of an in-process IMAP server on loopback
+// (plain imap://, which only loopback allows) with the password from a
+// file: the bounce moves to Processed and its address is suppressed.
+func TestBouncesIMAP(t *testing.T) {
+	f := newBounceFixture(t, 3)
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser("bounces", "s3cret")
+	user.Create("Bounces", nil)
+	for i := range 3 {
+		b, err := os.ReadFile(filepath.Join(f.box, "new", fmt.Sprintf("%d.eml", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := user.Append("Bounces", imapLiteral{bytes.NewReader(b)}, &imap.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+		InsecureAuth: true,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	pwFile := filepath.Join(t.TempDir(), "imap-password")
+	os.WriteFile(pwFile, []byte("s3cret\n"), 0o600)
+	f.environ = append(f.environ, "DIGEST_IMAP_PASSWORD_FILE="+pwFile)
+	url := "imap://bounces@" + ln.Addr().String() + "/Bounces"
+
+	var out bytes.Buffer
+	code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: f.environ}, []string{"bounces", url})
+	if code != exitOK || !strings.Contains(out.String(), "bounces: 3 messages: 3 suppressed, 0 counted, 0 left") ||
+		!strings.Contains(out.String(), "Bounces uid 1: suppressed reader0@example.net (bounced; 5.1.1 hard") {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	out.Reset()
+	if code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: f.environ}, []string{"bounces", url}); code != exitOK ||
+		!strings.Contains(out.String(), "bounces: 0 messages") {
+		t.Fatalf("rerun: exit %d:\n%s", code, out.String())
+	}
+
+	// A wrong password is an error, not bad input; a password in the URL
+	// is bad input.
+	os.WriteFile(pwFile, []byte("wrong\n"), 0o600)
+	out.Reset()
+	if code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: f.environ}, []string{"bounces", url}); code != exitError ||
+		!strings.Contains(out.String(), "login as bounces") {
+		t.Fatalf("wrong password: exit %d:\n%s", code, out.String())
+	}
+	out.Reset()
+	bad := "imap://bounces:pw@" + ln.Addr().String() + "/Bounces"
+	if code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: f.environ}, []string{"bounces", bad}); code != exitUsage ||
+		!strings.Contains(out.String(), "holds a password") {
+		t.Fatalf("password in URL: exit %d:\n%s", code, out.String())
+	}
+}
+
+type imapLiteral struct{ *bytes.Reader }
+
+func (l imapLiteral) Size() int64 { return l.Reader.Size() }
