@@ -210,10 +210,11 @@ func analyze(text, title, lang string) document {
 		})
 		docs[i] = terms(p.text)
 	}
-	// A text made only of short lines still gets a blurb.
+	// A text made only of short lines still gets a blurb, though not one
+	// that repeats the title.
 	if !slices.ContainsFunc(d.sents, func(s sentence) bool { return s.eligible }) {
 		for i := range d.sents {
-			d.sents[i].eligible = !isBoilerplate(d.sents[i].text)
+			d.sents[i].eligible = !isBoilerplate(d.sents[i].text) && !slices.Equal(wordsOf(d.sents[i].text), titleWords)
 		}
 	}
 	d.vecs = tfidf(docs)

@@ -79,6 +79,7 @@ func TestBlurbNeverRepeatsTitle(t *testing.T) {
 	tests := []struct{ name, text string }{
 		{"title line", title + "\n\nDelegations arrived at the Palais des Nations on Monday for what mediators called the last chance of a ceasefire this winter. On Wednesday the talks failed without an agreement."},
 		{"title twice in two casings", title + "\n" + strings.ToUpper(title) + "\n\nDelegations arrived at the Palais des Nations on Monday for what mediators called the last chance of a ceasefire this winter. On Wednesday the talks failed without an agreement."},
+		{"title twice in two paragraphs, then short lines", title + "\n\n" + strings.ToUpper(title) + "\n\nDelegations arrived at the Palais des Nations\n\nThe talks failed on Wednesday"},
 		{"title run into the lede", title + " Delegations arrived at the Palais des Nations on Monday for what mediators called the last chance of a ceasefire this winter. On Wednesday the talks failed without an agreement."},
 	}
 	for _, tt := range tests {
