@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/digest-newsletter/digest/digest"
@@ -53,7 +55,7 @@ func commands() []command {
 		{"collect", "list the articles the next edition would hold", cmdCollect},
 		{"extract", "print the clean main text of a page or article (FILE, URL or -)", cmdExtract},
 		{"summarize", "print the summary of one article (FILE, URL or -), a sentence a line", cmdSummarize},
-		{"templates", "templates init DIR: write the default templates to DIR", cmdTemplates},
+		{"templates", "write the default templates into a folder to edit: templates init DIR", cmdTemplates},
 		{"serve", "serve one-click unsubscribe, the web archive of editions and the sign-up form", cmdServe},
 		{"unsubscribe", "add an address to the suppression list", cmdUnsubscribe},
 		{"subscribers", "subscribers export: write the list the next run mails (the file and the sign-ups) as CSV", cmdSubscribers},
@@ -88,28 +90,69 @@ func Main(ctx context.Context, e *env, args []string) int {
 	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		name, args = "version", args[1:]
 	}
+	if name == "help" {
+		return help(ctx, e, args)
+	}
+	if c, ok := findCommand(name); ok {
+		return exitCode(e, c.run(ctx, e, args))
+	}
+	return unknownCommand(e, name)
+}
+
+// findCommand returns the command called name.
+func findCommand(name string) (command, bool) {
 	for _, c := range commands() {
 		if c.name == name {
-			return exitCode(e, c.run(ctx, e, args))
+			return c, true
 		}
 	}
-	fmt.Fprintf(e.stderr, "digest: unknown command %q (see digest --help)\n", name)
+	return command{}, false
+}
+
+// unknownCommand says name is no command, suggests the nearest, and
+// returns exitUsage.
+func unknownCommand(e *env, name string) int {
+	names := []string{"help"}
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(e.stderr, "digest: unknown command %s%s\nUsage: digest [command] [flags]; digest help lists the commands\n", name, didYouMean(name, names))
 	return exitUsage
+}
+
+// help runs "digest help [settings | COMMAND]".
+func help(ctx context.Context, e *env, args []string) int {
+	switch {
+	case len(args) == 0:
+		usage(e.stdout)
+		return exitOK
+	case args[0] == "settings":
+		printSettings(e.stdout)
+		return exitOK
+	}
+	if c, ok := findCommand(args[0]); ok {
+		return exitCode(e, c.run(ctx, e, []string{"--help"}))
+	}
+	return unknownCommand(e, args[0])
 }
 
 // isHelp reports whether arg asks for help.
 func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" }
 
+// usage is digest's own help: the commands and where to read more.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: digest [command] [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "digest collects recent articles from feeds and pages, summarizes them into one")
+	fmt.Fprintln(w, "digest, and mails it to a subscriber list, exactly once per subscriber and edition.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintf(w, "  %-12s %s\n", "help", "help COMMAND: a command's own flags; help settings: every setting")
 	fmt.Fprintln(w)
-	printSettings(w)
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every setting is a DIGEST_ variable and a flag of every command: digest help settings.")
 	fmt.Fprintln(w, "Exit codes: 0 delivered, 1 error, 2 bad configuration or input, 3 some failed or deferred, 4 another run holds the lock, 5 a source failed under --strict.")
 }
 
@@ -156,27 +199,93 @@ func exitCode(e *env, err error) int {
 }
 
 // newFlagSet returns a flag set with every setting defined; the values go to
-// flagEnv. Bad flags are one-line errors.
+// flagEnv. Its help says what the command does and lists the command's own
+// flags, the settings being one line; bad flags are one-line errors.
 func newFlagSet(e *env, name, args string, flagEnv map[string]string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	addSettingFlags(fs, flagEnv)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: digest %s [flags] %s\n\nFlags:\n", name, args)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() { commandHelp(fs.Output(), fs, args) }
 	return fs
+}
+
+// parseArgs parses args with fs. Asked for help, it prints the help to
+// stdout and returns flag.ErrHelp; a bad flag is a one-line usage error,
+// without the help that the flag package writes then too.
+func parseArgs(e *env, fs *flag.FlagSet, args []string) error {
+	var help bytes.Buffer
+	fs.SetOutput(&help)
+	err := fs.Parse(args)
+	fs.SetOutput(io.Discard)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		e.stdout.Write(help.Bytes())
+		return err
+	case err != nil:
+		return usageError{flagError(fs, err)}
+	}
+	return nil
+}
+
+// commandHelp writes a command's help: its usage line, what it does (the
+// summary of commands), its own flags, and where the settings are.
+func commandHelp(w io.Writer, fs *flag.FlagSet, args string) {
+	fmt.Fprintf(w, "Usage: %s\n", usageLine(fs, args))
+	first, _, _ := strings.Cut(fs.Name(), " ")
+	if c, ok := findCommand(first); ok {
+		fmt.Fprintf(w, "\n%s%s.\n", strings.ToUpper(c.summary[:1]), c.summary[1:])
+	}
+	own, settings := false, false
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, setting := f.Value.(*settingFlag); setting {
+			settings = true
+			return
+		}
+		if !own {
+			fmt.Fprintln(w, "\nFlags:")
+			own = true
+		}
+		kind, text := flag.UnquoteUsage(f)
+		if kind != "" {
+			kind = " " + kind
+		}
+		fmt.Fprintf(w, "  --%s%s\n    \t%s", f.Name, kind, text)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+	if settings {
+		fmt.Fprintln(w, "\nAll settings (--config, --sources, --smtp-url, --edition, …) are flags here too: digest help settings")
+	}
+}
+
+// usageLine is "digest NAME [flags] ARGS".
+func usageLine(fs *flag.FlagSet, args string) string {
+	return strings.TrimSpace("digest " + fs.Name() + " [flags] " + args)
+}
+
+// flagError turns a flag package error into one that names the flag as
+// typed, suggests the nearest flag the command has, and gives the usage
+// line.
+func flagError(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	suggest := ""
+	if n := nearest(name, names); n != "" {
+		suggest = "; did you mean --" + n + "?"
+	}
+	return fmt.Errorf("%s: unknown flag --%s%s\nUsage: %s (digest %s --help lists its flags)", fs.Name(), name, suggest, usageLine(fs, ""), fs.Name())
 }
 
 // parseFlags parses args and loads the Config. Errors are usage errors.
 func parseFlags(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*Config, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err // the flag package has printed the usage
-		}
-		return nil, usageError{err}
+	if err := parseArgs(e, fs, args); err != nil {
+		return nil, err
 	}
 	cfg, err := loadConfig(e.environ, flagEnv, e.stderr)
 	if err != nil {

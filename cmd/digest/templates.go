@@ -22,20 +22,11 @@ func cmdTemplates(ctx context.Context, e *env, args []string) error {
 	fset := flag.NewFlagSet("templates", flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	force := fset.Bool("force", false, "overwrite files that exist")
-	fset.Usage = func() {
-		fmt.Fprintln(e.stdout, "Usage: digest templates init [--force] DIR\n\nWrites the default templates into DIR (made if missing).\n\nFlags:")
-		fset.SetOutput(e.stdout)
-		fset.PrintDefaults()
-		fset.SetOutput(io.Discard)
-	}
+	fset.Usage = func() { commandHelp(fset.Output(), fset, "init DIR") }
 	var pos []string
 	for rest := args; ; {
-		if err := fset.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fset.Usage()
-				return err
-			}
-			return usageError{fmt.Errorf("templates: %w", err)}
+		if err := parseArgs(e, fset, rest); err != nil {
+			return err
 		}
 		if fset.NArg() == 0 {
 			break
