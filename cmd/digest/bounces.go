@@ -44,9 +44,9 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("bounces: another digest bounces is reading: %w", err)
 	}
 	defer unlock()
-	st, err := store.Open(ctx, cfg.State)
+	st, err := openWritable(ctx, cfg, e.stderr)
 	if err != nil {
-		return fmt.Errorf("state: %w", err)
+		return err
 	}
 	defer st.Close()
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -128,7 +129,69 @@ func checkSources(ctx context.Context, w io.Writer, cfg *Config, offline bool) i
 func checkSubscribers(ctx context.Context, w io.Writer, cfg *Config) int {
 	s, errs := subscriber.Check(ctx, &subscriber.File{Path: cfg.Subscribers})
 	subscriber.WriteReport(w, s, errs)
-	return len(errs) + checkSignups(ctx, w, cfg)
+	return len(errs) + checkSignups(ctx, w, cfg) + checkSuppressed(ctx, w, cfg)
+}
+
+// checkSuppressed counts the rows of the list whose address is on the
+// suppression list, by reason. Like checkSignups, it never creates nor
+// changes the state, and a state it cannot read is not a problem.
+func checkSuppressed(ctx context.Context, w io.Writer, cfg *Config) int {
+	if _, err := os.Stat(cfg.State); err != nil {
+		return 0
+	}
+	st, err := store.OpenReadOnly(ctx, cfg.State)
+	if err != nil {
+		fmt.Fprintf(w, "suppressed: not counted: %v\n", err)
+		return 0
+	}
+	defer st.Close()
+	byReason := map[string]int{}
+	total := 0
+	var batch []string
+	flush := func() error {
+		reasons, err := st.SuppressionReasons(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for _, email := range batch {
+			if r, ok := reasons[strings.ToLower(email)]; ok {
+				byReason[r]++
+				total++
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for sub, err := range (&subscriber.File{Path: cfg.Subscribers, KeepDuplicates: true}).Subscribers(ctx) {
+		if err != nil {
+			continue // the subscriber check reports it
+		}
+		if batch = append(batch, sub.Email); len(batch) == 500 {
+			if err := flush(); err != nil {
+				fmt.Fprintf(w, "suppressed: not counted: %v\n", err)
+				return 0
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		fmt.Fprintf(w, "suppressed: not counted: %v\n", err)
+		return 0
+	}
+	if total == 0 {
+		fmt.Fprintln(w, "suppressed: no row of the list")
+		return 0
+	}
+	reasons := make([]string, 0, len(byReason))
+	for r := range byReason {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = fmt.Sprintf("%d %s", byReason[r], r)
+	}
+	fmt.Fprintf(w, "suppressed: %d rows of the list are not mailed: %s\n", total, strings.Join(parts, ", "))
+	return 0
 }
 
 // checkSignups counts the sign-ups in the state, if there is one; it
