@@ -191,7 +191,7 @@ func TestMailpitChaosThenResume(t *testing.T) {
 	json.Unmarshal(b, &rep)
 	fmt.Printf("chaos run (451 for 30%% of recipients): exit %d, sent %d, deferred %d, failed %d\n", code, rep.Sent, rep.Deferred, rep.Failed)
 	if code != 3 || rep.Deferred == 0 || rep.Sent+rep.Deferred != n {
-		t.Fatalf("chaos run: exit %d, sent %d, deferred %d; want exit 3 and sent+deferred = %d:\n%s", code, rep.Sent, rep.Deferred, n, tail(out))
+		t.Fatalf("chaos run: exit %d, sent %d, deferred %d; want exit 3 and sent+deferred = %d:\n%s", code, rep.Sent, rep.Deferred, n, outputTail(out))
 	}
 
 	m.chaos(0)
@@ -200,7 +200,7 @@ func TestMailpitChaosThenResume(t *testing.T) {
 	json.Unmarshal(b, &rep)
 	fmt.Printf("rerun without chaos: exit %d, sent %d, already sent %d\n", code, rep.Sent, rep.AlreadySent)
 	if code != 0 {
-		t.Fatalf("rerun exited %d:\n%s", code, tail(out))
+		t.Fatalf("rerun exited %d:\n%s", code, outputTail(out))
 	}
 	counts := perAddress(m.messages())
 	var wrong []string
@@ -228,7 +228,8 @@ func exampleSubscribers(t *testing.T) []string {
 	return out
 }
 
-func tail(s string) string {
+// outputTail returns the last 3000 bytes of a command's output.
+func outputTail(s string) string {
 	if len(s) > 3000 {
 		return "…" + s[len(s)-3000:]
 	}

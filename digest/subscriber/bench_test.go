@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/digest-newsletter/digest/digest"
 )
 
 // BenchmarkFile1M reads a generated list of 1,000,000 subscribers and
@@ -88,4 +90,63 @@ func BenchmarkAddressSet1M(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 	b.ReportMetric(perAddr, "B/address")
+}
+
+// BenchmarkWithSignups1M streams a generated list of 1,000,000 rows, as a
+// run reads it (duplicates kept), followed by 10,000 sign-ups of which half
+// are in the list too, and reports the live heap (HeapInuse after a GC)
+// when the list has been read and the highest HeapInuse seen. The list's
+// addresses are not held: the live heap is the sign-ups' hashes and the
+// few list addresses that share one.
+//
+//	go test ./digest/subscriber -run '^$' -bench WithSignups1M -benchtime 1x
+func BenchmarkWithSignups1M(b *testing.B) {
+	const n, signups = 1_000_000, 10_000
+	path := filepath.Join(b.TempDir(), "subscribers.csv")
+	fh, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := Generate(fh, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		b.Fatal(err)
+	}
+	su := &signupList{}
+	for i := range signups {
+		// Every other sign-up is a list row's address (user%07d), the rest new.
+		su.subs = append(su.subs, digest.Subscriber{Email: fmt.Sprintf("user%07d@example.%s", i*97+1, map[bool]string{true: "com", false: "net"}[i%2 == 0])})
+	}
+	list := WithSignups{List: &File{Path: path, KeepDuplicates: true}, Signups: su}
+	mb := func(v uint64) float64 { return float64(v) / (1 << 20) }
+	var ms runtime.MemStats
+	var atEnd, peak uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		rows, extra := 0, 0
+		for sub, err := range list.Subscribers(b.Context()) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+			if sub.Line == 0 {
+				extra++
+			}
+			if rows%10_000 == 0 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+			if rows == n {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				atEnd = ms.HeapInuse
+			}
+		}
+		if rows != n+signups/2 || extra != signups/2 {
+			b.Fatalf("read %d rows (%d sign-ups), want %d (%d)", rows, extra, n+signups/2, signups/2)
+		}
+	}
+	b.ReportMetric(mb(atEnd), "MB-heapinuse-at-1M")
+	b.ReportMetric(mb(peak), "MB-peak-heapinuse")
 }
