@@ -83,6 +83,22 @@ func invisible(r rune) bool {
 	return false
 }
 
+// Length caps, in runes, of text from outside, chosen to read well in an
+// inbox: a subject line shows 60 to 80 characters, a title of 200 is
+// already a paragraph. Longer text is cut with Shorten.
+const (
+	// MaxTitle caps an article's title.
+	MaxTitle = 200
+	// MaxName caps a subscriber's name, a source's name and an author.
+	MaxName = 100
+	// MaxSentence caps one sentence of a blurb.
+	MaxSentence = 600
+	// MaxBlurb caps the number of sentences of a blurb.
+	MaxBlurb = 10
+	// MaxAttr caps a subscriber attribute (an extra column of the list).
+	MaxAttr = 1000
+)
+
 // Ellipsis is what Shorten puts at the end of shortened text.
 const Ellipsis = "…"
 

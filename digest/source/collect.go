@@ -272,6 +272,7 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 	if name == "" {
 		name = spec.Location
 	}
+	name = digest.Shorten(digest.CleanText(name), digest.MaxName)
 	if spec.FullText && spec.Kind == KindFeed {
 		c.fullText(ctx, spec, entries)
 	}
@@ -288,6 +289,8 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 		}
 		seen[a.ID] = true
 		a.Source, a.SourceURL = name, srcURL
+		a.Title = digest.Shorten(digest.CleanText(a.Title), digest.MaxTitle)
+		a.Author = digest.Shorten(digest.CleanText(a.Author), digest.MaxName)
 		a.Tags = addTags(a.Tags, spec.Tags...)
 		a.FirstSeen = c.firstSeen(ctx, a.ID, now)
 		if a.Published.IsZero() || a.Published.After(now) {

@@ -228,10 +228,11 @@ func splitTags(s string) []string {
 	return addTags(nil, strings.Split(s, ",")...)
 }
 
-// addTags appends each new, non-empty, lower-cased tag to tags.
+// addTags appends each new, non-empty, lower-cased tag to tags, as clean
+// text of at most digest.MaxName runes.
 func addTags(tags []string, more ...string) []string {
 	for _, t := range more {
-		t = strings.ToLower(strings.TrimSpace(t))
+		t = strings.ToLower(digest.Shorten(digest.CleanText(t), digest.MaxName))
 		if t == "" || containsString(tags, t) {
 			continue
 		}

@@ -12,8 +12,11 @@
 // outside quotes. A UTF-8 byte-order mark, CRLF line ends, quoted fields
 // with delimiters, quotes ("") and newlines in them, and blank lines
 // (empty, or only delimiters and spaces) are handled. Field values are
-// trimmed of spaces; in a name, every run of white space, line breaks
-// included, becomes one space, as it goes into the To header.
+// trimmed of spaces. A name, and every extra column, is made one clean line
+// with digest.CleanText (every run of white space, line breaks included,
+// becomes one space; control, bidi and zero-width characters are removed),
+// as a name goes into the To header; a name is cut to digest.MaxName
+// characters and an extra column to digest.MaxAttr, with an ellipsis.
 //
 //   - email: a bare address, checked by CheckAddress. Two rows with the same
 //     address, compared case-insensitively, are a duplicate; the later row
@@ -37,11 +40,20 @@
 //
 //	subscribers.csv:7: email: "bob@@example.com" is not a valid address (more than one @)
 //
+// The file must be UTF-8 (with or without a byte-order mark). A row with a
+// field that is not, as a list saved as Latin-1 or Windows-1252 has
+// wherever a name has an accent, is a bad row like any other, wrapping
+// ErrNotUTF8, and is skipped: its bytes are never guessed at, nor sent on in
+// a part labelled UTF-8.
+//
+//	subscribers.csv:4: name: not UTF-8: "J\xfcrgen" has the byte 0xFC; save the file as UTF-8 (in Excel: "CSV UTF-8")
+//
 // Only the first problem of a row is reported. A problem that ends the
-// stream (the file cannot be opened or read, the header has no email column
-// or names a column twice, the context is done) is yielded once, last, and is
-// never a *digest.InputError, as digest.SubscriberList requires; header
-// problems wrap ErrNoEmailColumn or ErrDuplicateColumn.
+// stream (the file cannot be opened or read, the header has no email column,
+// names a column twice or is not UTF-8, the context is done) is yielded
+// once, last, and is never a *digest.InputError, as digest.SubscriberList
+// requires; header problems wrap ErrNoEmailColumn, ErrDuplicateColumn or
+// ErrNotUTF8.
 package subscriber
 
 import (
@@ -56,7 +68,7 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/digest-newsletter/digest/digest"
 )
@@ -66,6 +78,23 @@ var (
 	ErrNoEmailColumn   = errors.New("no email column in the header")
 	ErrDuplicateColumn = errors.New("column named twice in the header")
 )
+
+// ErrNotUTF8 is the reason of a row, or a header, with bytes that are not
+// UTF-8: the file was saved in another encoding (Latin-1, Windows-1252).
+var ErrNotUTF8 = errors.New("not UTF-8")
+
+// notUTF8 returns the error for a field f that is not valid UTF-8.
+func notUTF8(f string) error {
+	i := 0
+	for i < len(f) {
+		r, n := utf8.DecodeRuneInString(f[i:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		i += n
+	}
+	return fmt.Errorf("%w: %q has the byte 0x%02X; save the file as UTF-8 (in Excel: \"CSV UTF-8\")", ErrNotUTF8, f, f[i])
+}
 
 // A File is a subscriber list in a CSV file, read anew at each call of
 // Subscribers.
@@ -155,6 +184,15 @@ type header struct {
 	kinds []column
 	names []string // lower-cased, trimmed
 	attrs int      // how many attribute columns
+}
+
+// field returns the name of column i for a report: its header name, or
+// its number if the header leaves it unnamed.
+func (h header) field(i int) string {
+	if h.names[i] != "" {
+		return h.names[i]
+	}
+	return fmt.Sprintf("column %d", i+1)
 }
 
 // parser holds the state of one pass over a file.
@@ -299,6 +337,9 @@ func (p *parser) readHeader(rec []string) error {
 	where := map[string]bool{}
 	hasEmail := false
 	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			return &headerError{p.name, fmt.Errorf("column %d: %w", i+1, notUTF8(f))}
+		}
 		name := strings.ToLower(strings.TrimSpace(f))
 		h.names[i] = name
 		if name == "" {
@@ -321,18 +362,6 @@ func (p *parser) readHeader(rec []string) error {
 	}
 	p.hdr = h
 	return nil
-}
-
-// oneLine returns s with every run of white space made one space.
-func oneLine(s string) string {
-	prev := ' '
-	for _, r := range s {
-		if unicode.IsSpace(r) && (r != ' ' || prev == ' ') {
-			return strings.Join(strings.Fields(s), " ")
-		}
-		prev = r
-	}
-	return s
 }
 
 // blank reports whether a row has nothing but spaces in it.
@@ -358,6 +387,11 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 		}
 		return bad("", fmt.Errorf("too many fields (%d, want %d)", len(rec), want))
 	}
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			return bad(p.hdr.field(i), notUTF8(f))
+		}
+	}
 	sub := digest.Subscriber{Line: line}
 	if p.hdr.attrs > 0 {
 		sub.Attrs = make(map[string]string, p.hdr.attrs)
@@ -371,8 +405,8 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 			}
 			sub.Email = f
 		case colName:
-			// A name ends up in the To header: no line breaks.
-			sub.Name = oneLine(f)
+			// A name ends up in the To header: one clean line.
+			sub.Name = digest.Shorten(digest.CleanText(f), digest.MaxName)
 		case colStatus:
 			s := strings.ToLower(f)
 			switch s {
@@ -397,7 +431,7 @@ func (p *parser) row(rec []string, line int) (digest.Subscriber, error) {
 			}
 			sub.Timezone = f
 		case colAttr:
-			sub.Attrs[p.hdr.names[i]] = f
+			sub.Attrs[p.hdr.names[i]] = digest.Shorten(digest.CleanText(f), digest.MaxAttr)
 		}
 	}
 	if p.seen == nil {

@@ -374,3 +374,54 @@ func TestKeepDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// TestNotUTF8 checks that a list saved as Latin-1 is reported row by row,
+// naming the line and the field, with the advice to save it as UTF-8, and
+// that no byte of it reaches a subscriber.
+func TestNotUTF8(t *testing.T) {
+	in := "email,name,company\n" +
+		"ann@example.com,Ann,ACME\n" +
+		"j\xfcrgen@example.de,J\xfcrgen,M\xfcller GmbH\n" +
+		"cy@example.org,Cy,Caf\xe9 Cy\n" +
+		"dora@example.org,\"Dora M\xfcller\",\n" +
+		"eve@example.org,Eve,\n"
+	subs, errs := readAll(t, NewReader(strings.NewReader(in), "subscribers.csv"))
+	if got, want := emails(subs), []string{"ann@example.com", "eve@example.org"}; !cmp.Equal(got, want) {
+		t.Errorf("subscribers %q, want %q", got, want)
+	}
+	want := []string{
+		`subscribers.csv:3: email: not UTF-8: "j\xfcrgen@example.de" has the byte 0xFC; save the file as UTF-8 (in Excel: "CSV UTF-8")`,
+		`subscribers.csv:4: company: not UTF-8: "Caf\xe9 Cy" has the byte 0xE9; save the file as UTF-8 (in Excel: "CSV UTF-8")`,
+		`subscribers.csv:5: name: not UTF-8: "Dora M\xfcller" has the byte 0xFC; save the file as UTF-8 (in Excel: "CSV UTF-8")`,
+	}
+	if diff := cmp.Diff(want, errs); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+
+	_, errs = readAll(t, NewReader(strings.NewReader("email,stra\xdfe\nann@example.com,x\n"), "s.csv"))
+	if len(errs) != 1 || !strings.Contains(errs[0], `s.csv:1: column 2: not UTF-8: "stra\xdfe" has the byte 0xDF`) {
+		t.Errorf("header not UTF-8: errors %q", errs)
+	}
+}
+
+// TestNamesCleaned checks that a name and the extra columns are one clean
+// line, capped: nothing hidden reaches the To header or a template.
+func TestNamesCleaned(t *testing.T) {
+	huge := strings.Repeat("Bartholomew ", 100000)
+	in := "email,name,company\n" +
+		"ann@example.com,\"Ann\x00 Smith\u202E\",\"ACME\u200B Ltd\r\nLondon\"\n" +
+		"bart@example.com," + huge + ",\n"
+	subs, errs := readAll(t, NewReader(strings.NewReader(in), "s.csv"))
+	if len(errs) > 0 || len(subs) != 2 {
+		t.Fatalf("subscribers %v, errors %q", emails(subs), errs)
+	}
+	if got, want := subs[0].Name, "Ann Smith"; got != want {
+		t.Errorf("name %q, want %q", got, want)
+	}
+	if got, want := subs[0].Attrs["company"], "ACME Ltd London"; got != want {
+		t.Errorf("company %q, want %q", got, want)
+	}
+	if got := subs[1].Name; len([]rune(got)) > digest.MaxName || !strings.HasSuffix(got, "Bartholomew…") {
+		t.Errorf("a name of %d characters became %d: %q…", len(huge), len([]rune(got)), got[:40])
+	}
+}
