@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -17,8 +20,9 @@ const redacted = "[redacted]"
 
 // A redactor removes every configured secret from text on its way out of
 // the process: log lines, the final error, the status line, the report
-// file and the ping's body. It knows each secret as given and as it would
-// appear escaped in a URL. A nil redactor changes nothing.
+// file and the ping's body. It knows each secret as given, and as it
+// appears escaped in a URL, a quoted log value and a JSON string. A nil
+// redactor changes nothing.
 type redactor struct {
 	r *strings.Replacer
 }
@@ -30,7 +34,10 @@ func newRedactor(secrets []string) *redactor {
 	seen := map[string]bool{}
 	var forms []string
 	for _, s := range secrets {
-		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s)} {
+		if s == "" {
+			continue
+		}
+		for _, f := range []string{s, url.QueryEscape(s), url.PathEscape(s), quoted(s), jsonString(s, false), jsonString(s, true)} {
 			if len(f) >= minSecret && !seen[f] {
 				seen[f] = true
 				forms = append(forms, f)
@@ -48,6 +55,27 @@ func newRedactor(secrets []string) *redactor {
 		args = append(args, f, redacted)
 	}
 	return &redactor{r: strings.NewReplacer(args...)}
+}
+
+// quoted is s as a Go string literal shows it, less the quotes: how the
+// text log handler writes a value with quotes or backslashes.
+func quoted(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// jsonString is s as a JSON string, less the quotes: as the JSON log
+// handler writes it (html false), or json.Marshal (html true: <, > and &
+// escaped), as in the report.
+func jsonString(s string, html bool) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	if err := enc.Encode(s); err != nil {
+		return s
+	}
+	q := strings.TrimSuffix(b.String(), "\n")
+	return q[1 : len(q)-1]
 }
 
 // String returns s with every secret replaced.

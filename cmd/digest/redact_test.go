@@ -105,6 +105,12 @@ func TestRedactor(t *testing.T) {
 		{"in a URL: smtp://u:p%40ss+w%2Frd%21@h", "in a URL: smtp://u:[redacted]@h"},
 		{"in a path: /p@ss%20w%2Frd%21", "in a path: /[redacted]"},
 	}
+	r2 := newRedactor([]string{`a&b<c>"d\e`})
+	for _, in := range []string{`log: pw="a&b<c>\"d\\e"`, `report: "a\u0026b\u003cc\u003e\"d\\e"`, `json log: "a&b<c>\"d\\e"`} {
+		if got := r2.String(in); strings.Contains(got, "a&b") || strings.Contains(got, `a\u0026b`) || !strings.Contains(got, redacted) {
+			t.Errorf("String(%q) = %q, want the secret redacted", in, got)
+		}
+	}
 	for _, tt := range tests {
 		if got := r.String(tt.in); got != tt.want {
 			t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
