@@ -188,6 +188,10 @@ func (s *Server) Close() {
 	close(s.done)
 	s.mu.Unlock()
 	_ = s.srv.Close()
+	// go-smtp's Close closes only the listeners Serve has registered: a test
+	// that ends before Serve's goroutine ran would leave Serve in Accept
+	// for ever, and the cleanup waiting on it.
+	_ = s.ln.Close()
 }
 
 // Addr returns the server's host:port.

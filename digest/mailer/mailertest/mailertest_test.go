@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
 	"github.com/emersion/go-sasl"
@@ -138,5 +139,22 @@ func TestServerAuthAndTLS(t *testing.T) {
 				t.Errorf("got %d messages, want %d", got, want)
 			}
 		})
+	}
+}
+
+// TestCloseBeforeServe: a server closed at once, before its Serve
+// goroutine has run, still stops; the test's cleanup does not hang.
+func TestCloseBeforeServe(t *testing.T) {
+	for range 200 {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t.Run("close", func(t *testing.T) { mailertest.NewServer(t).Close() })
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a server closed before it served never stopped")
+		}
 	}
 }
