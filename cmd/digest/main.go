@@ -51,7 +51,7 @@ func commands() []command {
 		{"run", "collect, summarize, render and deliver today's edition (the default)", cmdRun},
 		{"check", "validate settings, templates, sources and subscribers; list every problem", cmdCheck},
 		{"preview", "render the edition to files (or --serve it) without sending or changing state", cmdPreview},
-		{"send-test", "send the edition to one address (--to); the journal is untouched", cmdSendTest},
+		{"send-test", "send the edition, marked as a test, to the --to addresses; the journal is untouched", cmdSendTest},
 		{"collect", "list the articles the next edition would hold", cmdCollect},
 		{"extract", "print the clean main text of a page or article (FILE, URL or -)", cmdExtract},
 		{"summarize", "print the summary of one article (FILE, URL or -), a sentence a line", cmdSummarize},

@@ -4,16 +4,30 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/render"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
+// cmdSendTest mails the edition to the --to addresses, or writes it to the
+// outbox without SMTP settings; the journal is untouched. Each subject
+// starts with DIGEST_TEST_SUBJECT_PREFIX, so a test is never taken for the
+// real issue.
 func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "send-test", "--to ADDR", flagEnv)
-	to := fs.String("to", "", "address to send the test digest to (required)")
+	fs := newFlagSet(e, "send-test", "--to ADDR [--to ADDR…]", flagEnv)
+	var to []string
+	fs.Func("to", "address to send the test digest to (required; repeat it, or separate addresses by commas, for several)", func(s string) error {
+		for _, a := range strings.Split(s, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				to = append(to, a)
+			}
+		}
+		return nil
+	})
 	as := fs.String("as", "", "render as this subscriber from the list (default: a reader named after --to)")
 	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {
@@ -21,10 +35,17 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	}
 	defer dry.close()
 	cfg, st, log := dry.cfg, dry.st, dry.log
-	if err := subscriber.CheckAddress(*to); err != nil {
-		return usageError{fmt.Errorf("send-test: --to: %w", err)}
+	if len(to) == 0 {
+		return usageError{errors.New("send-test: --to ADDR is required")}
 	}
-	renderer, err := newRenderer(cfg, time.Now)
+	for _, a := range to {
+		if err := subscriber.CheckAddress(a); err != nil {
+			return usageError{fmt.Errorf("send-test: --to: %w", err)}
+		}
+	}
+	opts := rendererOptions(cfg, time.Now)
+	opts.SubjectPrefix = cfg.TestPrefix
+	renderer, err := render.New(opts)
 	if err != nil {
 		return err
 	}
@@ -42,28 +63,42 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	if len(p.Edition.Items) == 0 {
 		return errors.New("send-test: the edition has no items")
 	}
-	sub := digest.Subscriber{Email: *to}
+	var as0 *digest.Subscriber
 	if *as != "" {
 		subs, err := previewSubscribers(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		found := false
 		for _, s := range subs {
 			if s.Email == *as {
-				sub, found = s, true
+				as0 = &s
 			}
 		}
-		if !found {
+		if as0 == nil {
 			return usageError{fmt.Errorf("send-test: --as %s is not in %s", *as, cfg.Subscribers)}
 		}
 	}
-	sub.Email = *to // the personalization of --as, mailed to --to
 	d := newDispatcher(cfg, st, renderer, transport, log, time.Now)
-	reply, err := d.SendOne(ctx, p.Edition, sub)
-	if err != nil {
-		return fmt.Errorf("send-test: %w", err)
+	var failed []error
+	for _, addr := range to {
+		sub := digest.Subscriber{Email: addr}
+		if as0 != nil {
+			sub = *as0
+			sub.Email = addr // the personalization of --as, mailed to --to
+		}
+		reply, err := d.SendOne(ctx, p.Edition, sub)
+		switch {
+		case err != nil:
+			failed = append(failed, fmt.Errorf("%s: %w", addr, err))
+		case transport.Channel() == "outbox":
+			fmt.Fprintf(e.stdout, "wrote edition %s (%d items) for %s to %s: not mailed, no SMTP settings (DIGEST_SMTP_URL)\n",
+				p.Edition.ID, len(p.Edition.Items), addr, strings.TrimPrefix(reply, "saved "))
+		default:
+			fmt.Fprintf(e.stdout, "sent edition %s (%d items) to %s via %s: %s\n", p.Edition.ID, len(p.Edition.Items), addr, transport.Channel(), reply)
+		}
 	}
-	fmt.Fprintf(e.stdout, "sent edition %s (%d items) to %s via %s: %s\n", p.Edition.ID, len(p.Edition.Items), *to, transport.Channel(), reply)
+	if len(failed) > 0 {
+		return fmt.Errorf("send-test: %d of %d not sent: %w", len(failed), len(to), errors.Join(failed...))
+	}
 	return nil
 }

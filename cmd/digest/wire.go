@@ -106,7 +106,12 @@ func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.T
 
 // newRenderer parses the templates; a bad one is an *digest.InputError.
 func newRenderer(cfg *Config, now func() time.Time) (*render.Renderer, error) {
-	return render.New(render.Options{
+	return render.New(rendererOptions(cfg, now))
+}
+
+// rendererOptions are the renderer's options from the settings.
+func rendererOptions(cfg *Config, now func() time.Time) render.Options {
+	return render.Options{
 		Dir:            cfg.Templates,
 		Name:           cfg.Name,
 		Lang:           cfg.Lang,
@@ -116,7 +121,7 @@ func newRenderer(cfg *Config, now func() time.Time) (*render.Renderer, error) {
 		UnsubscribeURL: unsubscribeURL(cfg),
 		NoteUnsafeHTML: cfg.NoteHTML,
 		Now:            now,
-	})
+	}
 }
 
 // unsubscribeURL returns the function that makes each address's signed

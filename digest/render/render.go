@@ -73,6 +73,9 @@ type Options struct {
 	// GroupBy groups the items: "source" (default), "topic" (first tag) or
 	// "none".
 	GroupBy string
+	// SubjectPrefix is put before every subject line, as it is: a test
+	// send's "[TEST] ", say. Empty: none.
+	SubjectPrefix string
 	// NoteUnsafeHTML lets raw HTML of the editor's note through unchanged
 	// and unsanitized. Leave it off unless the note's authors are trusted.
 	NoteUnsafeHTML bool
@@ -354,6 +357,7 @@ func (r *Renderer) render(ed *digest.Edition, sub digest.Subscriber, filling boo
 	if d.Subject, err = r.cachedSubject(ev, d, key); err != nil {
 		return digest.Content{}, err
 	}
+	d.Subject = r.opts.SubjectPrefix + d.Subject
 	p, err := r.renderHTML(d, key, filling)
 	if err != nil {
 		return digest.Content{}, err
