@@ -83,9 +83,15 @@ func cleanQuery(raw string, sorted bool) string {
 	return strings.Join(kept, "&")
 }
 
+// MaxLink caps, in bytes, the link of an article: a longer one is dropped
+// (the item stays, without a link), as each message carries every link
+// at least once.
+const MaxLink = 1000
+
 // cleanLink returns link resolved against base, with tracking parameters
-// dropped, or "" if it is not an http(s) URL. Unlike Canonical it keeps
-// the link as the publisher wrote it otherwise, for readers to click.
+// dropped, or "" if it is not an http(s) URL or is longer than MaxLink.
+// Unlike Canonical it keeps the link as the publisher wrote it otherwise,
+// for readers to click.
 func cleanLink(base *url.URL, link string) string {
 	link = strings.TrimSpace(link)
 	if link == "" {
@@ -107,5 +113,8 @@ func cleanLink(base *url.URL, link string) string {
 		return ""
 	}
 	u.RawQuery = cleanQuery(u.RawQuery, false)
-	return u.String()
+	if s := u.String(); len(s) <= MaxLink {
+		return s
+	}
+	return ""
 }

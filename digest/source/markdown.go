@@ -140,6 +140,9 @@ func (fm *FrontMatter) set(key, val string, loc *time.Location) error {
 		fm.Author = v
 	case "url":
 		if v != "" && cleanLink(nil, v) == "" {
+			if len(v) > MaxLink {
+				return fmt.Errorf("the link is %d bytes long; at most %d are kept", len(v), MaxLink)
+			}
 			return fmt.Errorf("%q is not an absolute http or https URL", v)
 		}
 		fm.URL = v

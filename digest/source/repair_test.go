@@ -140,3 +140,19 @@ func TestLooseFeedNothingToSave(t *testing.T) {
 		t.Errorf("got %d entries, repaired %q, err %v; want a parse error", len(entries), repaired, err)
 	}
 }
+
+// TestLongLink checks that a link longer than MaxLink is dropped, the item
+// kept: every message carries every link.
+func TestLongLink(t *testing.T) {
+	long := "https://example.org/" + strings.Repeat("a", MaxLink)
+	doc := `<rss version="2.0"><channel><title>T</title><link>https://example.org/</link><description>d</description>
+<item><title>Long link</title><link>` + long + `</link><description>Text.</description></item>
+<item><title>Short link</title><link>https://example.org/short</link><description>Text.</description></item></channel></rss>`
+	_, entries, _, err := parseFeed([]byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].URL != "" || entries[1].URL != "https://example.org/short" {
+		t.Errorf("entries %+v, want the long link dropped and the short one kept", entries)
+	}
+}
