@@ -39,6 +39,7 @@ func cmdCheck(ctx context.Context, e *env, args []string) error {
 	problems += checkTemplates(ctx, w, cfg)
 	problems += checkSources(ctx, w, cfg, *offline)
 	problems += checkSubscribers(ctx, w, cfg)
+	problems += checkStateFile(ctx, w, cfg)
 	advice, _ := unsubscribeAdvice(cfg)
 	fmt.Fprintf(w, "unsubscribe: %s\n", advice)
 	if problems > 0 {
@@ -213,6 +214,24 @@ func checkSignups(ctx context.Context, w io.Writer, cfg *Config) int {
 	}
 	fmt.Fprintf(w, "sign-ups: not counted: %v\n", err) // a state of an older digest: the next run upgrades it
 	return 0
+}
+
+// checkStateFile reports a state file that a run would refuse: one that
+// exists but is not digest's state, or that a newer digest wrote. It opens
+// the file read-only and changes nothing; no file is not a problem (the
+// first run makes it).
+func checkStateFile(ctx context.Context, w io.Writer, cfg *Config) int {
+	st, err := store.OpenReadOnly(ctx, cfg.State)
+	if err == nil {
+		st.Close()
+		return 0
+	}
+	var nse *store.NotStateError
+	if !errors.As(err, &nse) {
+		return 0 // no file yet, or an older digest's state: the run makes or upgrades it
+	}
+	fmt.Fprintf(w, "state: %v\n", stateError(err))
+	return 1
 }
 
 // unjoin splits an errors.Join into its errors.
