@@ -21,8 +21,9 @@ const (
 // name, no angle brackets, no quoted local part, no comments), exactly one
 // @, a local part of at most MaxLocalPart bytes without leading, trailing or
 // doubled dots, a domain name with at least one dot whose labels are letters,
-// digits and inner hyphens, at most MaxAddress bytes in all, and no space or
-// control character anywhere. Non-ASCII letters are allowed (SMTPUTF8 and
+// digits and inner hyphens, at most MaxAddress bytes in all, and no space,
+// control character or invisible (format) character such as a bidi control
+// or a zero-width space anywhere. Non-ASCII letters are allowed (SMTPUTF8 and
 // internationalized domain names); address literals ("ada@[192.0.2.1]") are
 // not. The error says why in a few words, such as "more than one @".
 func CheckAddress(addr string) error {
@@ -38,6 +39,10 @@ func CheckAddress(addr string) error {
 			return errors.New("contains a space")
 		case unicode.IsControl(r) || r == utf8.RuneError:
 			return errors.New("contains a control character")
+		case unicode.Is(unicode.Cf, r):
+			// Bidi controls, zero-width characters, the soft hyphen: an
+			// address that reads as another one.
+			return fmt.Errorf("contains the invisible character %U", r)
 		}
 	}
 	if len(addr) > MaxAddress {

@@ -52,6 +52,8 @@ func TestBadRows(t *testing.T) {
 		{"empty", ",Bob,,,,", `subscribers.csv:3: email: "" is not a valid address (empty)`},
 		{"space", `"bob smith@example.com",Bob,,,,`, `subscribers.csv:3: email: "bob smith@example.com" is not a valid address (contains a space)`},
 		{"control", "\"bob\x01@example.com\",Bob,,,,", `subscribers.csv:3: email: "bob\x01@example.com" is not a valid address (contains a control character)`},
+		{"right-to-left override", "bob\u202Emoc.elpmaxe@example.com,Bob,,,,", `subscribers.csv:3: email: "bob\u202emoc.elpmaxe@example.com" is not a valid address (contains the invisible character U+202E)`},
+		{"zero-width space", "b\u200Bob@example.com,Bob,,,,", `subscribers.csv:3: email: "b\u200bob@example.com" is not a valid address (contains the invisible character U+200B)`},
 		{"domain without dot", "bob@localhost,Bob,,,,", `subscribers.csv:3: email: "bob@localhost" is not a valid address (domain has no dot)`},
 		{"nothing before at", "@example.com,Bob,,,,", `subscribers.csv:3: email: "@example.com" is not a valid address (nothing before the @)`},
 		{"nothing after at", "bob@,Bob,,,,", `subscribers.csv:3: email: "bob@" is not a valid address (no domain after the @)`},
