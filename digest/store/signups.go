@@ -141,7 +141,7 @@ type ConfirmOutcome int
 
 const (
 	// Confirmed: the sign-up is confirmed now; an unsubscribe suppressing
-	// the address was lifted.
+	// the address was lifted, as Unsuppress does.
 	Confirmed ConfirmOutcome = iota
 	// AlreadyConfirmed: the request was confirmed before and the address is
 	// not suppressed; nothing changed.
@@ -211,17 +211,27 @@ func (s *Store) ConfirmSignup(ctx context.Context, email, nonce string, at time.
 		return fail(err)
 	}
 	su.Confirmed, su.ConfirmIP, su.ConfirmAgent = at, ip, agent
-	for _, q := range []struct {
+	type stmt struct {
 		sql  string
 		args []any
-	}{
-		{`DELETE FROM suppressed WHERE email = ?`, []any{email}},
+	}
+	var lift []stmt
+	if suppressed {
+		// As Unsuppress does: soft bounces before the resubscribe no
+		// longer count.
+		lift = []stmt{
+			{`DELETE FROM suppressed WHERE email = ?`, []any{email}},
+			{`INSERT INTO resubscribed (email, at) VALUES (?, ?) ON CONFLICT (email) DO UPDATE SET at = excluded.at`,
+				[]any{email, formatTime(at)}},
+		}
+	}
+	for _, q := range append(lift, []stmt{
 		{`DELETE FROM signup_requests WHERE email = ?`, []any{email}},
 		{`INSERT OR REPLACE INTO signups (email, address, name, topics, cadence, requested, request_ip, request_agent,
 			confirmed, confirm_ip, confirm_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			[]any{email, su.Email, su.Name, topics, su.Cadence, requested, su.RequestIP, su.RequestAgent,
 				formatTime(at), ip, agent}},
-	} {
+	}...) {
 		if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 			return fail(err)
 		}

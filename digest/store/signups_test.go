@@ -97,6 +97,10 @@ func TestSignupSuppressed(t *testing.T) {
 	if hit["back@example.com"] || !hit["spam@example.com"] {
 		t.Errorf("suppressed after confirming = %v, want only spam@", hit)
 	}
+	var resub string
+	if err := s.r.QueryRowContext(ctx, `SELECT at FROM resubscribed WHERE email = 'back@example.com'`).Scan(&resub); err != nil || resub != formatTime(t0) {
+		t.Errorf("resubscribed at %q (%v), want the confirmation's time", resub, err)
+	}
 	// Unsubscribed again, the old link does not bring the address back.
 	if err := s.Suppress(ctx, "back@example.com", "one-click", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)

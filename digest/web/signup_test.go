@@ -564,3 +564,16 @@ func TestSignupNoRedirect(t *testing.T) {
 		t.Errorf("POST = %d Location %q", resp.StatusCode, loc)
 	}
 }
+
+// TestResubscribableReasons ties the store's list of reasons a sign-up
+// lifts to the reasons this package and the bounce handling write.
+func TestResubscribableReasons(t *testing.T) {
+	for reason, want := range map[string]bool{
+		ReasonOneClick: true, ReasonPage: true,
+		digest.ReasonBounced: false, digest.ReasonSoftBounced: false, digest.ReasonComplained: false, "manual": false,
+	} {
+		if got := store.Resubscribable(reason); got != want {
+			t.Errorf("Resubscribable(%q) = %v, want %v", reason, got, want)
+		}
+	}
+}
