@@ -44,8 +44,10 @@ var xmlDecl = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=`)
 // says what was done, for a warning, and err is nil if anything was read.
 func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repaired string, err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) && !xmlDecl.Match(data) {
-		// Undeclared 8-bit text is, in practice, Windows-1252.
+	if !utf8.Valid(data) && !xmlDecl.Match(data) && !mostlyUTF8(data) {
+		// Undeclared 8-bit text is, in practice, Windows-1252. Mostly
+		// UTF-8 text with a few stray bytes is UTF-8: repairXML reads
+		// just those bytes as Windows-1252.
 		if d, err := charmap.Windows1252.NewDecoder().Bytes(data); err == nil {
 			data = d
 		}
@@ -129,6 +131,26 @@ func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repai
 		entries = append(entries, e)
 	}
 	return plainTitle(feed.Title), entries, repaired, nil
+}
+
+// mostlyUTF8 reports whether data has more valid multi-byte UTF-8
+// sequences than bytes that are not UTF-8.
+func mostlyUTF8(data []byte) bool {
+	valid, invalid := 0, 0
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		i += n
+	}
+	return valid > invalid
 }
 
 // gofeedParse parses a feed with gofeed.

@@ -41,10 +41,10 @@ type xmlRepair struct {
 func (r xmlRepair) String() string {
 	var did []string
 	if r.badBytes > 0 {
-		did = append(did, strconv.Itoa(r.badBytes)+" bytes not UTF-8 read as Windows-1252")
+		did = append(did, strconv.Itoa(r.badBytes)+" byte(s) not UTF-8 read as Windows-1252")
 	}
 	if r.badChars > 0 {
-		did = append(did, strconv.Itoa(r.badChars)+" characters XML forbids dropped")
+		did = append(did, strconv.Itoa(r.badChars)+" character(s) XML forbids dropped")
 	}
 	if r.amps > 0 {
 		did = append(did, strconv.Itoa(r.amps)+" bare & escaped")

@@ -156,3 +156,21 @@ func TestLongLink(t *testing.T) {
 		t.Errorf("entries %+v, want the long link dropped and the short one kept", entries)
 	}
 }
+
+// TestStrayByteInUndeclaredUTF8 checks that a feed with no XML declaration,
+// in UTF-8 but for one stray Latin-1 byte, keeps its UTF-8 text: only the
+// stray byte is read as Windows-1252, not the whole document.
+func TestStrayByteInUndeclaredUTF8(t *testing.T) {
+	doc := "<rss version=\"2.0\"><channel><title>Café News</title><link>https://e.org/</link><description>d</description>" +
+		"<item><title>München and J\xfcrgen</title><link>https://e.org/1</link></item></channel></rss>"
+	title, entries, repaired, err := parseFeed([]byte(doc), nil)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("%d entries, err %v", len(entries), err)
+	}
+	if title != "Café News" || entries[0].Title != "München and Jürgen" {
+		t.Errorf("feed %q, item %q; want \"Café News\", \"München and Jürgen\"", title, entries[0].Title)
+	}
+	if !strings.Contains(repaired, "1 byte(s) not UTF-8") {
+		t.Errorf("repaired %q, want it to say one byte was read as Windows-1252", repaired)
+	}
+}
