@@ -1,6 +1,10 @@
 package digest
 
-import "time"
+import (
+	"context"
+	"regexp"
+	"time"
+)
 
 // A BounceKind says what a returned message or a refusal means for an
 // address.
@@ -55,4 +59,36 @@ type BounceOutcome struct {
 	// SoftCount is the number of distinct editions that soft-bounced and
 	// count toward the limit, this one included (soft bounces only).
 	SoftCount int
+}
+
+// A BounceRecorder records bounces and applies the policy; the Store of a
+// Dispatcher that is one gets the permanent refusals of each batch.
+type BounceRecorder interface {
+	RecordBounces(ctx context.Context, report string, bs []Bounce, p BouncePolicy) ([]BounceOutcome, bool, error)
+}
+
+// refusedReply matches a failed row's reply from an SMTP refusal: the
+// code, and the enhanced status code if the server gave one.
+var refusedReply = regexp.MustCompile(`^smtp (5\d\d): (?:(5\.\d{1,3}\.\d{1,3})\b)?`)
+
+// refusal returns the bounce a journal row means when the mail server
+// refused its message for good during the SMTP dialogue: a hard bounce
+// when the enhanced status says the mailbox does not exist or is disabled
+// (5.1.1, 5.1.10, 5.2.1), else a soft one (a policy or content refusal such
+// as 5.7.1, or a 5xx with no enhanced status), so that one spam-filter
+// refusal does not drop a reader. ok is false for any other row.
+func refusal(row Delivery) (b Bounce, ok bool) {
+	if row.Status != Failed {
+		return Bounce{}, false
+	}
+	m := refusedReply.FindStringSubmatch(row.Reply)
+	if m == nil {
+		return Bounce{}, false
+	}
+	b = Bounce{Email: row.Email, Edition: row.Edition, Kind: SoftBounce, Status: m[2], Diagnostic: row.Reply, At: row.Updated}
+	switch m[2] {
+	case "5.1.1", "5.1.10", "5.2.1":
+		b.Kind = HardBounce
+	}
+	return b, true
 }

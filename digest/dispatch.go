@@ -59,6 +59,9 @@ type Dispatcher struct {
 	// Progress, if set, is called from one goroutine after each batch of
 	// results is recorded, with the running report.
 	Progress func(r *Report)
+	// BouncePolicy is what the permanent refusals of a run do, when the
+	// Store is a BounceRecorder: see refusal.
+	BouncePolicy BouncePolicy
 }
 
 // Editions are the editions one run delivers: the daily one, and the weekly

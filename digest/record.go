@@ -27,6 +27,9 @@ func (run *dispatchRun) record(ctx context.Context, results <-chan result, r *Re
 				d.Logger.Warn("flight log", "err", ferr)
 			}
 		}
+		if err == nil {
+			run.recordRefusals(ctx, buf)
+		}
 		buf = buf[:0]
 		if d.Progress != nil {
 			d.Progress(r)
@@ -86,5 +89,35 @@ func (r *Report) merge(c *Report) {
 	r.NotToday += c.NotToday
 	for _, p := range c.Problems {
 		r.addProblem(p)
+	}
+}
+
+// recordRefusals hands the permanent SMTP refusals of a recorded batch to
+// the Store, if it records bounces: a mailbox that does not exist
+// suppresses the address for later editions, other refusals count like
+// soft bounces. A failure here is logged: the journal has the rows.
+func (run *dispatchRun) recordRefusals(ctx context.Context, rows []Delivery) {
+	br, ok := run.d.Store.(BounceRecorder)
+	if !ok {
+		return
+	}
+	var bs []Bounce
+	for _, row := range rows {
+		if b, ok := refusal(row); ok {
+			bs = append(bs, b)
+		}
+	}
+	if len(bs) == 0 {
+		return
+	}
+	outs, _, err := br.RecordBounces(ctx, "", bs, run.d.BouncePolicy)
+	if err != nil {
+		run.d.Logger.Warn("refusals not recorded as bounces", "err", err)
+		return
+	}
+	for _, o := range outs {
+		if o.Suppressed {
+			run.d.Logger.Info("suppressed for later editions", "email", o.Email, "reason", o.Reason, "status", o.Status)
+		}
 	}
 }

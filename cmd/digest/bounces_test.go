@@ -15,8 +15,10 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-smtp"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
 	"github.com/digest-newsletter/digest/digest/store"
 )
 
@@ -203,3 +205,86 @@ func TestBouncesIMAP(t *testing.T) {
 type imapLiteral struct{ *bytes.Reader }
 
 func (l imapLiteral) Size() int64 { return l.Reader.Size() }
+
+// TestSMTPRefusals delivers to a server that refuses one address with 550
+// 5.1.1 (no such mailbox) and another with 550 5.7.1 (a spam filter) at
+// RCPT: the first is suppressed for later editions, the second only
+// counted; the next edition skips exactly the first.
+func TestSMTPRefusals(t *testing.T) {
+	dir := t.TempDir()
+	news := filepath.Join(dir, "news")
+	os.MkdirAll(news, 0o755)
+	article := func(name, title, date string) {
+		t.Helper()
+		b := fmt.Sprintf("---\ntitle: %s\ndate: %s\nurl: https://example.com/%s\n---\n\nThe story of %s has a few plain sentences. It says little. It ends here.\n", title, date, name, title)
+		if err := os.WriteFile(filepath.Join(news, name+".md"), []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	article("first", "A First Story", "2026-11-28T08:00:00Z")
+	os.WriteFile(filepath.Join(dir, "sources.txt"), []byte("news name=News\n"), 0o644)
+	list := filepath.Join(dir, "subscribers.csv")
+	os.WriteFile(list, []byte("email\nann@example.net\nbob@example.net\ncarol@example.net\n"), 0o644)
+	srv := mailertest.NewServer(t, mailertest.WithFault(func(stage, rcpt string, _ int) error {
+		if stage != mailertest.StageRcpt {
+			return nil
+		}
+		switch rcpt {
+		case "bob@example.net":
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<bob@example.net>: Recipient address rejected: User unknown"}
+		case "carol@example.net":
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message rejected as spam"}
+		}
+		return nil
+	}))
+	state := filepath.Join(dir, "digest.db")
+	environ := []string{"DIGEST_SMTP_URL=" + srv.URL(), "DIGEST_STATE=" + state, "DIGEST_SUBSCRIBERS=" + list,
+		"DIGEST_SOURCES=" + filepath.Join(dir, "sources.txt"), "DIGEST_FROM=digest@example.org", "DIGEST_TIMEZONE=UTC"}
+	run := func(edition string) string {
+		t.Helper()
+		var out bytes.Buffer
+		code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: environ}, []string{"run", "--edition", edition})
+		if code != exitOK && code != exitPartial {
+			t.Fatalf("run %s: exit %d\n%s", edition, code, out.String())
+		}
+		return out.String()
+	}
+	out := run("2026-11-29")
+	if !strings.Contains(out, "sent 1, failed 2") {
+		t.Fatalf("first edition:\n%s", out)
+	}
+	st, err := store.OpenReadOnly(t.Context(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := st.Suppressions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := st.BounceCountsByEdition(t.Context(), []string{"2026-11-29"})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sup) != 1 || sup[0].Email != "bob@example.net" || sup[0].Reason != "bounced" || !strings.Contains(sup[0].Detail, "5.1.1") {
+		t.Fatalf("suppressed %+v, want only bob@example.net, bounced, 5.1.1", sup)
+	}
+	if c := counts["2026-11-29"]; c.Hard != 1 || c.Soft != 1 {
+		t.Fatalf("bounce counts %+v, want 1 hard (bob) and 1 soft (carol)", c)
+	}
+
+	article("second", "A Second Story", "2026-11-29T08:00:00Z")
+	srv.SetFault(nil)
+	before := srv.Count()
+	out = run("2026-11-30")
+	if !strings.Contains(out, "sent 2, failed 0") {
+		t.Fatalf("second edition:\n%s", out)
+	}
+	var to []string
+	for _, m := range srv.Messages()[before:] {
+		to = append(to, m.To...)
+	}
+	if fmt.Sprint(to) != "[ann@example.net carol@example.net]" && fmt.Sprint(to) != "[carol@example.net ann@example.net]" {
+		t.Fatalf("second edition went to %v, want ann and carol (bob suppressed, carol only counted)", to)
+	}
+}

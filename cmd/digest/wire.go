@@ -181,6 +181,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		Attempts:          cfg.SMTP.Retries,
 		MaxFailures:       cfg.SMTP.MaxFailures,
 		DeferMaxAge:       cfg.MaxAge,
+		BouncePolicy:      digest.BouncePolicy{SoftLimit: cfg.Bounce.SoftLimit},
 	}
 	if cfg.SMTP.Rate > 0 {
 		d.Limiter = rate.NewLimiter(rate.Limit(cfg.SMTP.Rate), 1)
