@@ -22,6 +22,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/bounce"
+	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/web"
 )
 
@@ -653,8 +654,8 @@ func (c *Config) Validate() error {
 	if c.Signup.PerIP < 1 {
 		bad("SIGNUP_PER_IP", "must be at least 1")
 	}
-	if c.Signup.Expiry < time.Minute {
-		bad("SIGNUP_EXPIRY", "must be at least 1m")
+	if c.Signup.Expiry < time.Minute || c.Signup.Expiry > store.KeepRequests {
+		bad("SIGNUP_EXPIRY", "must be between 1m and %s", store.KeepRequests)
 	}
 	if c.Signup.Welcome != "" && c.Signup.Welcome != "latest" {
 		bad("WELCOME", "must be latest or empty, got %q", c.Signup.Welcome)

@@ -60,6 +60,10 @@ const (
 	RequestSuppressed
 )
 
+// KeepRequests is how long a sign-up request waits for its confirmation
+// before RequestSignup forgets it; a confirmation link must expire sooner.
+const KeepRequests = 30 * 24 * time.Hour
+
 // RequestSignup records a sign-up request waiting for its confirmation and
 // returns the nonce its confirmation link must carry, unless the address
 // had a confirmation mail less than interval ago or is suppressed for good
@@ -101,6 +105,11 @@ func (s *Store) RequestSignup(ctx context.Context, su Signup, interval time.Dura
 			return "", RequestTooSoon, nil
 		}
 	case !errors.Is(err, sql.ErrNoRows):
+		return "", 0, fmt.Errorf("sign-up %s: %w", email, err)
+	}
+	// Requests never confirmed are forgotten after KeepRequests: their
+	// links expired long ago, and they hold an IP address.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM signup_requests WHERE at < ?`, formatTime(su.Requested.Add(-KeepRequests))); err != nil {
 		return "", 0, fmt.Errorf("sign-up %s: %w", email, err)
 	}
 	var b [12]byte

@@ -112,3 +112,22 @@ func TestSignupSuppressed(t *testing.T) {
 		t.Errorf("counts = %+v", c)
 	}
 }
+
+// TestSignupRequestsForgotten checks that a request never confirmed is
+// forgotten after KeepRequests, with its IP address.
+func TestSignupRequestsForgotten(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	s.RequestSignup(ctx, Signup{Email: "old@example.com", Requested: t0, RequestIP: "192.0.2.1"}, time.Minute)
+	s.RequestSignup(ctx, Signup{Email: "new@example.com", Requested: t0.Add(KeepRequests)}, time.Minute)
+	if c, _ := s.CountSignups(ctx); c.Waiting != 2 {
+		t.Errorf("waiting = %d, want 2 just before the old one is due", c.Waiting)
+	}
+	s.RequestSignup(ctx, Signup{Email: "newer@example.com", Requested: t0.Add(KeepRequests + time.Second)}, time.Minute)
+	var n int
+	s.r.QueryRowContext(ctx, `SELECT count(*) FROM signup_requests WHERE email = 'old@example.com' OR ip = '192.0.2.1'`).Scan(&n)
+	if n != 0 {
+		t.Errorf("the old request is still kept")
+	}
+}

@@ -113,6 +113,7 @@ const (
 	mailTimeout = 30 * time.Second
 	formCookie  = "digest_form"
 	maxIPs      = 100_000 // addresses the per-IP limit remembers
+	maxSending  = 4       // confirmation mails sent at once; more wait
 )
 
 // signup is the state of the sign-up pages.
@@ -126,6 +127,7 @@ type signup struct {
 	cross   *http.CrossOriginProtection
 	limiter ipLimiter
 	bg      *sync.WaitGroup
+	sending chan struct{} // bounds the confirmation mails sent at once
 }
 
 type logger interface {
@@ -161,7 +163,8 @@ func newSignup(cfg Signup, h *handler, bg *sync.WaitGroup) *signup {
 		cfg.ClientIP = remoteIP
 	}
 	s := &signup{cfg: cfg, secret: h.cfg.Secret, name: h.cfg.Name, now: h.cfg.Now, log: h.cfg.Logger,
-		secure: strings.HasPrefix(cfg.BaseURL, "https:"), cross: http.NewCrossOriginProtection(), bg: bg}
+		secure: strings.HasPrefix(cfg.BaseURL, "https:"), cross: http.NewCrossOriginProtection(), bg: bg,
+		sending: make(chan struct{}, maxSending)}
 	for _, o := range cfg.Origins {
 		if err := s.cross.AddTrustedOrigin(o); err != nil {
 			panic("web: sign-up origin: " + err.Error())
@@ -413,6 +416,8 @@ func statusOf(err error) int {
 
 // mail sends the confirmation mail of a request.
 func (s *signup) mail(ctx context.Context, req SignupRequest, nonce string) {
+	s.sending <- struct{}{}
+	defer func() { <-s.sending }()
 	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 	defer cancel()
 	sub := req.Subscriber
