@@ -28,11 +28,10 @@ const exportBatch = 500
 // the exit code is 2. It streams the list and changes nothing.
 func cmdSubscribers(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "export" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(e.stdout, "Usage: digest subscribers export [--out FILE] [flags]")
-			return nil
+		if len(args) == 0 || !isHelp(args[0]) {
+			return usageError{errors.New("subscribers: want: digest subscribers export [--out FILE]")}
 		}
-		return usageError{errors.New("subscribers: want: digest subscribers export [--out FILE]")}
+		args = []string{"export", "--help"} // its only subcommand's help
 	}
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "subscribers export", "", flagEnv)

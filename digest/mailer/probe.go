@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -99,9 +100,16 @@ type ProbeError struct {
 func (e *ProbeError) Error() string { return e.Step + ": " + e.Err.Error() }
 func (e *ProbeError) Unwrap() error { return e.Err }
 
-// probeStep names the step of dial that failed with err.
+// probeStep names the step of dial that failed with err: by the error's
+// type where it tells, else by the step dial names at the start of its
+// errors ("smtp auth …").
 func probeStep(err error) string {
-	var op *net.OpError
+	var (
+		op     *net.OpError
+		verify *tls.CertificateVerificationError
+		alert  tls.AlertError
+		record tls.RecordHeaderError
+	)
 	msg := err.Error()
 	switch {
 	case errors.Is(err, ErrNoAuthMech):
@@ -110,9 +118,10 @@ func probeStep(err error) string {
 		return "AUTH refused by digest"
 	case errors.Is(err, ErrNoSTARTTLS):
 		return "no STARTTLS"
-	case strings.HasPrefix(msg, "smtp dial "), errors.As(err, &op) && op.Op == "dial":
+	case errors.As(err, &op) && op.Op == "dial", strings.HasPrefix(msg, "smtp dial "):
 		return "cannot connect"
-	case strings.HasPrefix(msg, "smtp tls "), strings.HasPrefix(msg, "smtp starttls "):
+	case errors.As(err, &verify), errors.As(err, &alert), errors.As(err, &record),
+		strings.HasPrefix(msg, "smtp tls "), strings.HasPrefix(msg, "smtp starttls "):
 		return "TLS handshake failed"
 	case strings.HasPrefix(msg, "smtp auth "):
 		return "login refused"
