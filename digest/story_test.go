@@ -16,6 +16,10 @@ import (
 	"github.com/digest-newsletter/digest/digest/summary"
 )
 
+// The state store records a collection's first-seen times in one
+// transaction.
+var _ source.FirstSeenMany = (*store.Store)(nil)
+
 // goBlogText is the text both the Go Blog and the copier carry.
 const goBlogText = `Today the Go team is happy to release Go 1.26. You can get it from the download page.
 Go 1.26 brings a new garbage collector that is on by default, a faster cgo, and improvements to the

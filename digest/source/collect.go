@@ -292,28 +292,56 @@ func (c *Collector) collectOne(ctx context.Context, spec Spec, now time.Time) ([
 		a.Title = digest.Shorten(digest.CleanText(a.Title), digest.MaxTitle)
 		a.Author = digest.Shorten(digest.CleanText(a.Author), digest.MaxName)
 		a.Tags = addTags(a.Tags, spec.Tags...)
-		a.FirstSeen = c.firstSeen(ctx, a.ID, now)
+		arts = append(arts, a)
+	}
+	first := c.firstSeen(ctx, arts, now)
+	for i := range arts {
+		a := &arts[i]
+		a.FirstSeen = first[a.ID]
 		if a.Published.IsZero() || a.Published.After(now) {
 			a.Published = now
 			if !a.FirstSeen.IsZero() {
 				a.Published = a.FirstSeen.In(now.Location())
 			}
 		}
-		arts = append(arts, a)
 	}
 	return arts, bad, nil
 }
 
-// firstSeen returns when the article id was first collected, recording now
-// if it is new; zero without a cache, or if the cache fails.
-func (c *Collector) firstSeen(ctx context.Context, id string, now time.Time) time.Time {
-	if c.cfg.Cache == nil {
-		return time.Time{}
+// FirstSeenMany is implemented by a Cache that records many first-seen
+// times in one go, as the state store does (one transaction, not one an
+// article).
+type FirstSeenMany interface {
+	FirstSeenMany(ctx context.Context, ids []string, now time.Time) (map[string]time.Time, error)
+}
+
+// firstSeen returns when each article was first collected, recording now
+// for the new ones; an article is absent (zero) without a cache, or if the
+// cache fails.
+func (c *Collector) firstSeen(ctx context.Context, arts []digest.Article, now time.Time) map[string]time.Time {
+	if c.cfg.Cache == nil || len(arts) == 0 {
+		return nil
 	}
-	first, err := c.cfg.Cache.FirstSeen(ctx, id, now)
-	if err != nil {
-		c.cfg.Logger.WarnContext(ctx, "first seen", "id", id, "err", err)
-		return time.Time{}
+	ids := make([]string, len(arts))
+	for i, a := range arts {
+		ids[i] = a.ID
+	}
+	if many, ok := c.cfg.Cache.(FirstSeenMany); ok {
+		first, err := many.FirstSeenMany(ctx, ids, now)
+		if err != nil {
+			c.cfg.Logger.WarnContext(ctx, "first seen", "articles", len(ids), "err", err)
+			return nil
+		}
+		return first
+	}
+	first := make(map[string]time.Time, len(ids))
+	for _, id := range ids {
+		t, err := c.cfg.Cache.FirstSeen(ctx, id, now)
+		if err != nil {
+			c.cfg.Logger.WarnContext(ctx, "first seen", "id", id, "err", err)
+			continue
+		}
+		first[id] = t
 	}
 	return first
 }

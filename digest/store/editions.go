@@ -135,6 +135,79 @@ func (s *Store) Seen(ctx context.Context, ids []string) (map[string]bool, error)
 	return seen, nil
 }
 
+// FirstSeenMany returns when each of these article IDs was first seen,
+// recording now (in UTC) for those never seen, all of them in one
+// transaction: a collection meets hundreds of new articles at once, and a
+// transaction apiece would cost an fsync apiece.
+func (s *Store) FirstSeenMany(ctx context.Context, ids []string, now time.Time) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(ids))
+	err := inBatches(ids, func(args []any, marks string) error {
+		rows, err := s.r.QueryContext(ctx, `SELECT article, at FROM first_seen WHERE article IN (`+marks+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, at string
+			if err := rows.Scan(&id, &at); err != nil {
+				return err
+			}
+			t, err := parseTime(at)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			out[id] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("first seen: %w", err)
+	}
+	var missing []string
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			out[id] = time.Time{} // once, however often it is listed
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	w, err := s.writer()
+	if err != nil {
+		return nil, fmt.Errorf("first seen: %w", err)
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("first seen: %w", err)
+	}
+	defer tx.Rollback()
+	// Another writer may have inserted some meanwhile: keep the first.
+	ins, err := tx.PrepareContext(ctx, `
+		INSERT INTO first_seen (article, at) VALUES (?, ?)
+		ON CONFLICT (article) DO UPDATE SET at = first_seen.at
+		RETURNING at`)
+	if err != nil {
+		return nil, fmt.Errorf("first seen: %w", err)
+	}
+	defer ins.Close()
+	for _, id := range missing {
+		var at string
+		if err := ins.QueryRowContext(ctx, id, formatTime(now)).Scan(&at); err != nil {
+			return nil, fmt.Errorf("first seen %s: %w", id, err)
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, fmt.Errorf("first seen %s: %w", id, err)
+		}
+		out[id] = t
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("first seen: %w", err)
+	}
+	return out, nil
+}
+
 // FirstSeen returns when the article with this ID was first seen, recording
 // now (in UTC) if it has never been seen.
 func (s *Store) FirstSeen(ctx context.Context, id string, now time.Time) (time.Time, error) {

@@ -264,6 +264,26 @@ func TestFirstSeen(t *testing.T) {
 	}
 }
 
+func TestFirstSeenMany(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := t.Context()
+	if _, err := s.FirstSeen(ctx, "old", day); err != nil {
+		t.Fatal(err)
+	}
+	later := day.Add(48 * time.Hour)
+	got, err := s.FirstSeenMany(ctx, []string{"old", "new", "new"}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got["old"].Equal(day) || !got["new"].Equal(later) {
+		t.Errorf("FirstSeenMany = %v, want old at %v and new at %v", got, day, later)
+	}
+	again, err := s.FirstSeen(ctx, "new", later.Add(time.Hour))
+	if err != nil || !again.Equal(later) {
+		t.Errorf("FirstSeen(new) after FirstSeenMany = %v, %v; want %v", again, err, later)
+	}
+}
+
 func delivery(edition, email string, st digest.DeliveryStatus) digest.Delivery {
 	return digest.Delivery{
 		Edition: edition, Channel: "smtp", Email: email, Status: st,
