@@ -62,6 +62,10 @@ type Dispatcher struct {
 	// BouncePolicy is what the permanent refusals of a run do, when the
 	// Store is a BounceRecorder: see refusal.
 	BouncePolicy BouncePolicy
+	// Overview writes the "in this issue" line (also the inbox preheader)
+	// of a subscriber's view that holds only some of the edition's items,
+	// so that it names their own stories. Nil: such a view has none.
+	Overview func(items []Item) string
 }
 
 // Editions are the editions one run delivers: the daily one, and the weekly
@@ -288,6 +292,13 @@ func (run *dispatchRun) view(ed *Edition, topics []string) *Edition {
 	for _, it := range ed.Items {
 		if hasTopic(it.Tags, topics) {
 			v.Items = append(v.Items, it)
+		}
+	}
+	if len(v.Items) < len(ed.Items) {
+		// The edition's overview names stories this subscriber does not get.
+		v.Overview = ""
+		if run.d.Overview != nil && len(v.Items) > 0 {
+			v.Overview = run.d.Overview(v.Items)
 		}
 	}
 	run.views[key] = &v

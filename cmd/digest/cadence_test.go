@@ -65,7 +65,7 @@ func TestRunServesDailyAndWeeklyFromOneCronLine(t *testing.T) {
 			}
 			// The weekly message is named by its week, not by the day it
 			// was sent (issue 14).
-			subject, body := readEML(t, weekly)
+			subject, body, _ := readEML(t, weekly)
 			wantWeek := fmt.Sprintf("Week %d (", w)
 			if !strings.Contains(subject, wantWeek) || strings.Contains(subject, now.Format("2 January 2006")) {
 				t.Errorf("weekly subject %q, want it to name %q and not today", subject, wantWeek)
@@ -77,8 +77,9 @@ func TestRunServesDailyAndWeeklyFromOneCronLine(t *testing.T) {
 	}
 }
 
-// readEML returns the decoded subject and the text part of an .eml file.
-func readEML(t *testing.T, path string) (subject, text string) {
+// readEML returns the decoded subject, the text part and the HTML part of
+// an .eml file.
+func readEML(t *testing.T, path string) (subject, text, html string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -100,15 +101,21 @@ func readEML(t *testing.T, path string) (subject, text string) {
 	mr := multipart.NewReader(m.Body, params["boundary"])
 	for {
 		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatalf("%s: no text part: %v", path, err)
+		if err == io.EOF {
+			return subject, text, html
 		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			b, err := io.ReadAll(p) // quoted-printable is decoded by the reader
-			if err != nil {
-				t.Fatal(err)
-			}
-			return subject, string(b)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, err := io.ReadAll(p) // quoted-printable is decoded by the reader
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch ct := p.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "text/plain"):
+			text = string(b)
+		case strings.HasPrefix(ct, "text/html"):
+			html = string(b)
 		}
 	}
 }

@@ -182,6 +182,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		MaxFailures:       cfg.SMTP.MaxFailures,
 		DeferMaxAge:       cfg.MaxAge,
 		BouncePolicy:      digest.BouncePolicy{SoftLimit: cfg.Bounce.SoftLimit},
+		Overview:          summary.Overview,
 	}
 	if cfg.SMTP.Rate > 0 {
 		d.Limiter = rate.NewLimiter(rate.Limit(cfg.SMTP.Rate), 1)
