@@ -33,6 +33,9 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 		return usageError{errors.New("bounces: want one MAILBOX: a Maildir folder, an mbox file or imaps://user@host/Folder")}
 	}
 	where := pos[0]
+	if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+		return usageError{fmt.Errorf("bounces: no state at %s: no edition was mailed from it, so no report can be attributed (check --state)", cfg.State)}
+	}
 	mb, err := openMailbox(ctx, cfg, where)
 	if err != nil {
 		return err
