@@ -40,6 +40,11 @@ func TestStateFileNotStateIsRefused(t *testing.T) {
 		{"newer digest", func(t *testing.T, path string) {
 			execSQL(t, path, `UPDATE schema_version SET version = 1000`)
 		}, "was written by a newer digest", false},
+		{"hard link", func(t *testing.T, path string) {
+			if err := os.Link(path, path+".copy"); err != nil {
+				t.Skipf("no hard links here: %v", err)
+			}
+		}, "has 2 names (hard links)", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

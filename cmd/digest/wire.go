@@ -276,6 +276,8 @@ func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Stor
 func stateError(err error) error {
 	var nse *store.NotStateError
 	switch {
+	case errors.As(err, &nse) && nse.Linked:
+		return usageError{err}
 	case errors.As(err, &nse) && nse.Newer:
 		return usageError{fmt.Errorf("%w: use that digest (or a newer one); this one cannot read its records", err)}
 	case errors.As(err, &nse):

@@ -51,15 +51,14 @@ func Resolve(path string) (string, error) {
 
 // Lock takes the run lock of the state file at path, the file rather than
 // the path: an exclusive flock(2) on the resolved path (see Resolve) plus
-// ".lock", and, where the state file exists and the system has flock, one
-// on the state file itself, which a hard link to it shares. The kernel
-// releases both when the process exits, however it exits. It does not
-// wait: when another process (or another Lock call in this one) holds the
-// lock, it returns an error wrapping digest.ErrLocked that names the lock
-// file. Lock creates the directory of path if needed; the lock file is
-// left in place after unlock. The lock on the state file itself is
-// advisory and holds on local file systems; where flock(2) cannot be taken
-// on it (some network file systems), the lock file alone keeps runs apart.
+// ".lock", so that a relative path, a symbolic link and the real path all
+// take the same lock. (A hard link is a name of its own: Open refuses a
+// state file with more than one.) The kernel releases the lock when the
+// process exits, however it exits. It does not wait: when another process
+// (or another Lock call in this one) holds the lock, it returns an error
+// wrapping digest.ErrLocked that names the lock file. Lock creates the
+// directory of path if needed; the lock file is left in place after
+// unlock.
 func Lock(path string) (unlock func() error, err error) {
 	real, err := Resolve(path)
 	if err != nil {
@@ -74,20 +73,8 @@ func Lock(path string) (unlock func() error, err error) {
 	if !ok {
 		return nil, fmt.Errorf("lock %s: %w", name, digest.ErrLocked)
 	}
-	unlockFile, err := lockFile(real)
-	if err != nil {
-		fl.Unlock()
-		if errors.Is(err, digest.ErrLocked) {
-			return nil, fmt.Errorf("lock %s (another name of it is locked): %w", real, err)
-		}
-		return nil, fmt.Errorf("lock %s: %w", real, err)
-	}
 	return func() error {
-		err := unlockFile()
-		if uerr := fl.Unlock(); uerr != nil {
-			err = errors.Join(err, uerr)
-		}
-		if err != nil {
+		if err := fl.Unlock(); err != nil {
 			return fmt.Errorf("unlock %s: %w", name, err)
 		}
 		return nil

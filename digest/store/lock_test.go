@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/digest-newsletter/digest/digest"
 )
@@ -31,7 +33,6 @@ func TestLockHoldsForTheFileNotThePath(t *testing.T) {
 		"symlink":        filepath.Join(other, "link.db"),
 		"symlinked dir":  filepath.Join(other, "datalink", "digest.db"),
 		"relative link":  "rel.db",
-		"hard link":      filepath.Join(other, "hard.db"),
 		"dotted":         filepath.Join(dir, "data", ".", "..", "data", "digest.db"),
 		"link to a link": filepath.Join(other, "link2.db"),
 	}
@@ -39,7 +40,6 @@ func TestLockHoldsForTheFileNotThePath(t *testing.T) {
 		os.Symlink(real, names["symlink"]),
 		os.Symlink(filepath.Join(dir, "data"), filepath.Join(other, "datalink")),
 		os.Symlink(filepath.Join("..", "data", "digest.db"), "rel.db"),
-		os.Link(real, names["hard link"]),
 		os.Symlink(names["symlink"], names["link to a link"]),
 	} {
 		if err != nil {
@@ -62,16 +62,49 @@ func TestLockHoldsForTheFileNotThePath(t *testing.T) {
 	}
 	// Every name finds one lock file and one flight log: the real ones.
 	for name, p := range names {
-		if name == "hard link" {
-			continue // a hard link is a name of its own; its lock is the file's
-		}
 		if got, err := Resolve(p); err != nil || got != real {
 			t.Errorf("Resolve(%s) = %q, %v; want %s", name, got, err, real)
 		}
 	}
-	if locks, _ := filepath.Glob(filepath.Join(other, "*.lock")); len(locks) != 1 {
-		t.Errorf("lock files beside the links: %v, want only the hard link's", locks)
+	if locks, _ := filepath.Glob(filepath.Join(other, "*.lock")); len(locks) != 0 {
+		t.Errorf("lock files beside the links: %v, want none", locks)
 	}
+}
+
+// A hard link is a second name SQLite does not see through: a run through
+// it would look for the WAL under its own name and miss the last commits.
+// Open refuses a state file with more than one name, by either name, and
+// SetAside keeps it.
+func TestOpenRefusesHardLinkedState(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "digest.db")
+	s, err := Open(t.Context(), real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(real, hard); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	for _, p := range []string{real, hard} {
+		_, err := Open(t.Context(), p)
+		var nse *NotStateError
+		if !errors.As(err, &nse) || !nse.Linked || !strings.Contains(err.Error(), "has 2 names (hard links)") {
+			t.Errorf("Open(%s): err = %v, want a *NotStateError for two names", p, err)
+		}
+		if _, err := SetAside(t.Context(), p, time.Now()); err == nil {
+			t.Errorf("SetAside(%s) set a hard-linked state aside", p)
+		}
+	}
+	if err := os.Remove(hard); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), real)
+	if err != nil {
+		t.Fatalf("Open with one name again: %v", err)
+	}
+	s.Close()
 }
 
 // A link to a state not made yet: the state is made where the link points.

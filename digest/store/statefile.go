@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,20 +12,24 @@ import (
 	"time"
 )
 
-// sqliteMagic starts every SQLite database file.
-const sqliteMagic = "SQLite format 3\x00"
+// sqliteNotADB is SQLite's result code for a file that is not a database.
+const sqliteNotADB = 26
 
 // A NotStateError is returned (wrapped) by Open and OpenReadOnly for a file
 // that exists but is not a state this digest can use: an empty file, a file
-// that is not SQLite, a SQLite database without digest's tables, or a state
-// written by a newer digest. Open never writes to such a file: taking it
-// for a new, empty state would mail every subscriber again.
+// that is not SQLite, a SQLite database without digest's tables, a state
+// written by a newer digest, or a file with several names (hard links).
+// Open never writes to such a file: taking it for a new, empty state would
+// mail every subscriber again.
 type NotStateError struct {
 	Path   string
 	Reason string // what the file is: "is empty (0 bytes)", …
 	// Newer is set for a digest state with a schema newer than this
 	// binary's: a newer digest can use it, and SetAside refuses it.
 	Newer bool
+	// Linked is set for a file with more than one name (hard links), which
+	// may well be a real state: SetAside refuses it.
+	Linked bool
 }
 
 func (e *NotStateError) Error() string {
@@ -53,24 +56,24 @@ func checkState(ctx context.Context, abs string) error {
 	if !fi.Mode().IsRegular() {
 		return &NotStateError{Path: abs, Reason: "is not a regular file"}
 	}
-	f, err := os.Open(abs)
-	if err != nil {
-		return err
+	if n := links(fi); n > 1 {
+		return &NotStateError{Path: abs, Linked: true, Reason: fmt.Sprintf("has %d names (hard links): SQLite finds a state's "+
+			"WAL by the name it was opened with, so a run through another name would miss the last commits "+
+			"and could mail people twice; keep one name and remove the others (a symbolic link is fine)", n)}
 	}
-	head := make([]byte, len(sqliteMagic))
-	n, _ := io.ReadFull(f, head)
-	f.Close()
-	if fi.Size() > 0 && (n < len(head) || string(head) != sqliteMagic) {
-		return &NotStateError{Path: abs, Reason: fmt.Sprintf("is not a SQLite database (%d bytes)", fi.Size())}
-	}
-	// A file of 0 bytes may still have its first commits in the WAL beside
-	// it: SQLite decides.
+	// The file is read by SQLite only: a descriptor of it opened and closed
+	// here would drop the locks SQLite holds on it in this process. A file
+	// of 0 bytes may still have its first commits in the WAL beside it.
 	db, err := sql.Open("sqlite", dsn(abs, "mode=ro", "_query_only=1"))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+	var code interface{ Code() int }
+	if errors.As(err, &code) && code.Code()&0xff == sqliteNotADB {
+		return &NotStateError{Path: abs, Reason: fmt.Sprintf("is not a SQLite database (%d bytes)", fi.Size())}
+	}
 	if err != nil {
 		return fmt.Errorf("state file %s: %w", abs, err)
 	}
@@ -193,7 +196,7 @@ func SetAside(ctx context.Context, path string, now time.Time) (string, error) {
 	switch err := checkState(ctx, abs); {
 	case err == nil:
 		return "", fmt.Errorf("set state aside: %s is digest's state; it is kept (remove it yourself to start afresh)", abs)
-	case errors.As(err, &nse) && nse.Newer:
+	case errors.As(err, &nse) && (nse.Newer || nse.Linked):
 		return "", fmt.Errorf("set state aside: %w; it is kept", err)
 	case !errors.As(err, &nse):
 		return "", fmt.Errorf("set state aside: %w", err)
