@@ -30,10 +30,12 @@ type Dispatcher struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 
-	From   string // the sender; its domain names the Message-IDs
+	// From is the From header: "Name <addr>" or "addr". Its address is
+	// the envelope sender and its domain names the Message-IDs.
+	From   string
 	ListID string // the List-Id header value
 	// UnsubscribeURL returns the one-click unsubscribe URL of an address;
-	// nil when no base URL is configured.
+	// nil when no base URL is configured. It is called once per delivery.
 	UnsubscribeURL    func(email string) string
 	UnsubscribeMailto string // a mailto: address for List-Unsubscribe, if any
 
@@ -76,9 +78,21 @@ type Editions struct {
 
 // job is one subscriber's delivery, claimed in the journal.
 type job struct {
-	sub Subscriber
-	ed  *Edition // the subscriber's view of the edition
-	row Delivery
+	sub         Subscriber
+	ed          *Edition // the subscriber's view of the edition
+	unsubscribe string   // the subscriber's unsubscribe URL, or ""
+	// body is the compiled view the message is made from, shared with
+	// the subscribers of the same variant; nil when the subscriber's
+	// message is compiled on its own (see Renderer.Variant).
+	body *body
+	row  Delivery
+}
+
+// A body is a compiled view with the transport's frame of it, or the
+// error that kept it from being made.
+type body struct {
+	frame Frame
+	err   error
 }
 
 type result struct {
@@ -100,8 +114,8 @@ func (d *Dispatcher) Deliver(ctx context.Context, eds Editions) (*Report, error)
 			r.Editions = append(r.Editions, ed.ID)
 		}
 	}
-	domain := senderDomain(d.From)
-	run := &dispatchRun{d: d, domain: domain, views: map[string]*Edition{}, id: newRunID()}
+	sender, domain := SenderDomain(d.From)
+	run := &dispatchRun{d: d, sender: sender, domain: domain, views: map[string]*Edition{}, bodies: map[string]*body{}, id: newRunID()}
 	// Sends in flight finish even when ctx is cancelled (SIGINT): the
 	// transport's own timeouts bound them.
 	sendCtx := context.WithoutCancel(ctx)
@@ -189,21 +203,28 @@ func MessageID(edition, email, domain string) string {
 	return fmt.Sprintf("%s.%s@%s", edition, hex.EncodeToString(sum[:8]), domain)
 }
 
-func senderDomain(from string) string {
+// SenderDomain returns the address of a From header value and its domain;
+// a value that does not parse gives "" and "localhost".
+func SenderDomain(from string) (addr, domain string) {
 	if a, err := mail.ParseAddress(from); err == nil {
 		if _, dom, ok := strings.Cut(a.Address, "@"); ok {
-			return dom
+			return a.Address, dom
 		}
+		return a.Address, "localhost"
 	}
-	return "localhost"
+	return "", "localhost"
 }
 
 // dispatchRun is the state of one Deliver call.
 type dispatchRun struct {
 	d      *Dispatcher
+	sender string // the envelope sender
 	domain string
 	id     string              // marks the journal rows this run claims
 	views  map[string]*Edition // edition views by edition ID and topics (feed goroutine only)
+	// bodies are the compiled views, by view and variant (feed goroutine
+	// only): each is compiled and framed once for the run.
+	bodies map[string]*body
 
 	failures   atomic.Int64 // consecutive failed or deferred messages
 	stopReason atomic.Pointer[string]
@@ -257,12 +278,19 @@ func (run *dispatchRun) feed(ctx context.Context, eds Editions, jobs chan<- job,
 			c.NotToday++
 			continue
 		}
-		view := run.view(ed, sub.Topics)
+		view, key := run.view(ed, sub.Topics)
 		if len(view.Items) == 0 {
 			c.Empty++
 			continue
 		}
-		batch = append(batch, job{sub: sub, ed: view})
+		j := job{sub: sub, ed: view}
+		if d.UnsubscribeURL != nil {
+			j.unsubscribe = d.UnsubscribeURL(sub.Email)
+		}
+		if variant, shared := d.Renderer.Variant(sub, j.unsubscribe); shared {
+			j.body = run.body(key+"\x00"+variant, j)
+		}
+		batch = append(batch, j)
 		if len(batch) == d.Batch {
 			if err := run.claim(ctx, batch, jobs, c); err != nil {
 				return err
@@ -276,16 +304,17 @@ func (run *dispatchRun) feed(ctx context.Context, eds Editions, jobs chan<- job,
 	return nil
 }
 
-// view returns the edition as a subscriber with these topics sees it: only
-// the items with one of the topics. Views are shared between subscribers
-// with the same topics, so the renderer can cache per edition.
-func (run *dispatchRun) view(ed *Edition, topics []string) *Edition {
+// view returns the edition as a subscriber with these topics sees it (only
+// the items with one of the topics), and its key. Views are shared between
+// subscribers with the same topics.
+func (run *dispatchRun) view(ed *Edition, topics []string) (*Edition, string) {
+	key := ed.ID
 	if len(topics) == 0 {
-		return ed
+		return ed, key
 	}
-	key := ed.ID + "\x00" + strings.ToLower(strings.Join(topics, "\x00"))
+	key += "\x00" + strings.ToLower(strings.Join(topics, "\x00"))
 	if v, ok := run.views[key]; ok {
-		return v
+		return v, key
 	}
 	v := *ed
 	v.Items = nil
@@ -302,7 +331,40 @@ func (run *dispatchRun) view(ed *Edition, topics []string) *Edition {
 		}
 	}
 	run.views[key] = &v
-	return &v
+	return &v, key
+}
+
+// body returns the compiled view of key, compiling and framing it the
+// first time, for j's subscriber's variant.
+func (run *dispatchRun) body(key string, j job) *body {
+	if b, ok := run.bodies[key]; ok {
+		return b
+	}
+	b := run.compile(j)
+	run.bodies[key] = b
+	return b
+}
+
+// compile compiles j's view for j's subscriber's variant, or for j's
+// subscriber alone when it is not shared, and has the transport frame it.
+func (run *dispatchRun) compile(j job) *body {
+	d := run.d
+	c, err := d.Renderer.Compile(j.ed, j.sub, j.unsubscribe)
+	if err != nil {
+		return &body{err: fmt.Errorf("render: %w", err)}
+	}
+	f, err := d.Transport.Frame(c, run.letterhead())
+	if err != nil {
+		return &body{err: fmt.Errorf("frame: %w", err)}
+	}
+	return &body{frame: f}
+}
+
+// letterhead returns what every message of the run says alike.
+func (run *dispatchRun) letterhead() Letterhead {
+	d := run.d
+	return Letterhead{From: d.From, ListID: d.ListID,
+		Unsubscribe: d.UnsubscribeURL != nil || d.UnsubscribeMailto != "", OneClick: d.UnsubscribeURL != nil}
 }
 
 func hasTopic(tags, topics []string) bool {

@@ -10,8 +10,8 @@ import (
 
 // work sends the queued jobs over one connection. Without a rate limit it
 // looks one job ahead, so the connection can announce the next envelope
-// with the current message (see Announcer); a limiter's waits would hold
-// the server in DATA for too long.
+// with the current message (see Announcer); with one, the next message
+// waits for the limiter, and an announced envelope would wait with it.
 func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, results chan<- result) {
 	var conn Conn
 	defer func() {
@@ -59,17 +59,20 @@ func (run *dispatchRun) work(ctx, sendCtx context.Context, jobs <-chan job, resu
 func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job, next *job) result {
 	d := run.d
 	row := j.row
-	render := d.Renderer.Render
-	if fr, ok := d.Renderer.(FillingRenderer); ok {
-		render = fr.RenderFilling // the transport takes the parts as they are cached
+	b := j.body
+	if b == nil {
+		b = run.compile(j)
 	}
-	content, err := render(j.ed, j.sub)
-	if err != nil {
-		// Not the subscriber's fault: leave them owed for a run with fixed templates.
-		row.Status, row.Reply, row.Updated = Pending, "render: "+err.Error(), d.now()
+	if b.err != nil {
+		// Not the subscriber's fault: leave them owed for a run with fixed
+		// templates or settings.
+		if o, _ := classify(b.err); o == outcomeStop {
+			run.stopFor(b.err)
+		}
+		row.Status, row.Reply, row.Updated = Pending, b.err.Error(), d.now()
 		return result{row: row}
 	}
-	msg := run.message(j, content)
+	msg := run.message(j, b.frame)
 	var lastErr error
 	for attempt := 1; attempt <= d.Attempts; attempt++ {
 		if attempt > 1 {
@@ -101,7 +104,7 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job,
 			}
 		}
 		if a, ok := (*conn).(Announcer); ok && next != nil {
-			a.Announce(d.From, next.sub.Email)
+			a.Announce(run.sender, next.sub.Email)
 		}
 		reply, err := (*conn).Send(sendCtx, msg)
 		if res, done := run.settle(conn, &row, reply, err); done {
@@ -180,27 +183,20 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // message builds the Message for one delivery.
-func (run *dispatchRun) message(j job, c Content) *Message {
+func (run *dispatchRun) message(j job, f Frame) *Message {
 	d := run.d
 	m := &Message{
 		Edition:   j.ed.ID,
-		From:      d.From,
+		Sender:    run.sender,
 		To:        j.sub.Email,
 		ToName:    j.sub.Name,
-		Subject:   c.Subject,
 		MessageID: j.row.MessageID,
 		Date:      d.now(),
-		Text:      c.Text,
-		HTML:      c.HTML,
-		TextFill:  c.TextFill,
-		HTMLFill:  c.HTMLFill,
-		ListID:    d.ListID,
+		Frame:     f,
+		Values:    f.Body().Values(j.sub, j.unsubscribe),
 	}
-	if d.UnsubscribeURL != nil {
-		if u := d.UnsubscribeURL(j.sub.Email); u != "" {
-			m.ListUnsubscribe = append(m.ListUnsubscribe, u)
-			m.OneClick = true
-		}
+	if j.unsubscribe != "" {
+		m.ListUnsubscribe = append(m.ListUnsubscribe, j.unsubscribe)
 	}
 	if d.UnsubscribeMailto != "" {
 		m.ListUnsubscribe = append(m.ListUnsubscribe, "mailto:"+d.UnsubscribeMailto+"?subject=unsubscribe")
@@ -213,13 +209,18 @@ func (run *dispatchRun) message(j job, c Content) *Message {
 // real delivery's, so the test message is never mistaken for it.
 func (d *Dispatcher) SendOne(ctx context.Context, ed *Edition, sub Subscriber) (string, error) {
 	d.defaults()
-	content, err := d.Renderer.Render(ed, sub)
-	if err != nil {
-		return "", fmt.Errorf("render: %w", err)
+	sender, domain := SenderDomain(d.From)
+	run := &dispatchRun{d: d, sender: sender, domain: domain}
+	j := job{sub: sub, ed: ed}
+	if d.UnsubscribeURL != nil {
+		j.unsubscribe = d.UnsubscribeURL(sub.Email)
 	}
-	run := &dispatchRun{d: d, domain: senderDomain(d.From)}
-	id := MessageID(fmt.Sprintf("test-%s-%d", ed.ID, d.now().UnixNano()), sub.Email, run.domain)
-	msg := run.message(job{sub: sub, ed: ed, row: Delivery{MessageID: id}}, content)
+	b := run.compile(j)
+	if b.err != nil {
+		return "", b.err
+	}
+	j.row.MessageID = MessageID(fmt.Sprintf("test-%s-%d", ed.ID, d.now().UnixNano()), sub.Email, run.domain)
+	msg := run.message(j, b.frame)
 	conn, err := d.Transport.Open(ctx)
 	if err != nil {
 		return "", err

@@ -17,28 +17,20 @@ type Summarizer interface {
 	Summarize(ctx context.Context, a Article) ([]string, error)
 }
 
-// Content is an edition rendered for one subscriber.
-type Content struct {
-	Subject string
-	Text    string
-	HTML    string
-	// TextFill and HTMLFill, when set, are the parts instead of Text and
-	// HTML (see FillingRenderer).
-	TextFill, HTMLFill *Filling
-}
-
-// A FillingRenderer can render a message's parts as Fillings rather than
-// strings, so that the parts common to every subscriber need not be copied
-// and read again for each message. A part it cannot give as a Filling
-// comes as a string.
-type FillingRenderer interface {
-	RenderFilling(ed *Edition, sub Subscriber) (Content, error)
-}
-
-// A Renderer renders an edition for one subscriber. It must be safe for
-// concurrent use. Parts common to every subscriber may be cached per edition.
+// A Renderer compiles an edition for its subscribers. It must be safe for
+// concurrent use; it keeps nothing from one call to the next.
 type Renderer interface {
-	Render(ed *Edition, sub Subscriber) (Content, error)
+	// Variant returns which compiled message of an edition sub gets, with
+	// unsubscribe as their unsubscribe URL: subscribers of one view of the
+	// edition with the same variant get the same message but for their
+	// own values. shared is false when sub's message cannot be shared (the
+	// templates use their values in ways a slot does not stand for).
+	Variant(sub Subscriber, unsubscribe string) (variant string, shared bool)
+	// Compile renders ed for the subscribers of sub's variant: the
+	// templates run with a slot for every value of theirs they read, so
+	// the result holds nothing of sub's. When sub's variant is not shared
+	// it renders sub's message alone, with no slots.
+	Compile(ed *Edition, sub Subscriber, unsubscribe string) (*Compiled, error)
 }
 
 // A Transport carries messages away: an SMTP server or the outbox folder.
@@ -47,6 +39,10 @@ type Transport interface {
 	// "smtp" or "outbox". A rehearsal into the outbox does not count as
 	// delivery to the SMTP server.
 	Channel() string
+	// Frame builds, once, what every message made from c with the
+	// letterhead h shares; a refusal (a From that does not parse, say) is
+	// the settings' fault.
+	Frame(c *Compiled, h Letterhead) (Frame, error)
 	// Open returns a connection for one worker. Each worker opens its own.
 	Open(ctx context.Context) (Conn, error)
 }
@@ -60,14 +56,14 @@ type Conn interface {
 }
 
 // An Announcer is a Conn that can be told, before a Send, which envelope
-// the message after it will have. An SMTP connection then writes that
-// envelope right behind the message's final dot (RFC 2920 pipelining), so
-// each message costs one round trip instead of two. The announcement holds
-// for the next Send only; a Send of another message than announced just
-// costs the connection. Announcing sends no message content: a connection
-// lost with an announced envelope open delivers nothing.
+// the message after it will have. A connection may then write that
+// envelope right behind the message, so each message costs one round trip
+// instead of two. The announcement holds for the next Send
+// only; a Send of another message than announced just costs the
+// connection. Announcing sends no message content: a connection lost with
+// an announced envelope open delivers nothing.
 type Announcer interface {
-	Announce(from, to string)
+	Announce(sender, to string)
 }
 
 // A SubscriberList streams the subscribers. A bad row is yielded as an error

@@ -60,7 +60,7 @@ func checkTemplates(ctx context.Context, w io.Writer, cfg *Config) int {
 	}
 	r, err := newRenderer(cfg, time.Now)
 	if err == nil {
-		err = r.Check(sampleEdition(), sample)
+		err = r.Check(sampleEdition(), sample, sampleUnsubscribe(cfg, sample))
 	}
 	if err != nil {
 		fmt.Fprintf(w, "templates: %v\n", err)
@@ -325,4 +325,12 @@ func dkimAligned(from, d string) bool {
 		return domain
 	}
 	return org(from) == org(d)
+}
+
+// sampleUnsubscribe returns sub's unsubscribe URL, if the list has them.
+func sampleUnsubscribe(cfg *Config, sub digest.Subscriber) string {
+	if u := unsubscribeURL(cfg); u != nil {
+		return u(sub.Email)
+	}
+	return ""
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/bounce"
 	"github.com/digest-newsletter/digest/digest/store"
-	"github.com/digest-newsletter/digest/digest/web"
 )
 
 // Config is every setting of digest. Each field is read from its DIGEST_*
@@ -33,9 +32,8 @@ import (
 type Config struct {
 	ConfigFile string `env:"CONFIG" flag:"config" help:"read KEY=value settings from this file first (dotenv format)"`
 
-	links   *web.Links // made by unsubscribeURL, shared by the renderer and the dispatcher
-	redact  *redactor  // knows every secret below; see secrets
-	dkimKey string     // the DKIM key file's contents, to redact
+	redact  *redactor // knows every secret below; see secrets
+	dkimKey string    // the DKIM key file's contents, to redact
 
 	Sources     string `env:"SOURCES" envDefault:"examples/sources.txt" flag:"sources" help:"sources list: one feed URL, feed file, Markdown folder or page a line; or an OPML file"`
 	Subscribers string `env:"SUBSCRIBERS" envDefault:"subscribers.example.csv" flag:"subscribers" help:"subscriber list (CSV with an email column)"`

@@ -49,7 +49,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Errorf("preview: %w", err)}
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/", render.PreviewHandler(load, p.Edition, subs, cfg.Templates))
+		mux.Handle("/", render.PreviewHandler(load, p.Edition, subs, cfg.Templates, unsubscribeURL(cfg)))
 		mux.Handle("/signup/", web.SignupPreview(cfg.Templates, cfg.Name))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		fmt.Fprintf(e.stdout, "previewing edition %s on http://%s/ and the sign-up pages on http://%s/signup/ (Ctrl-C to stop)\n",
@@ -79,7 +79,11 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Errorf("preview: %s is not in the first %d rows of %s", *as, maxPreviewSubscribers, cfg.Subscribers)}
 		}
 	}
-	c, err := r.Render(p.Edition, sub)
+	var unsubscribe string
+	if u := unsubscribeURL(cfg); u != nil {
+		unsubscribe = u(sub.Email)
+	}
+	c, err := r.Render(p.Edition, sub, unsubscribe)
 	if err != nil {
 		return err
 	}

@@ -142,7 +142,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		if ed == nil {
 			continue
 		}
-		if err := renderer.Check(ed, sample); err != nil {
+		if err := renderer.Check(ed, sample, sampleUnsubscribe(cfg, sample)); err != nil {
 			return nil, len(failures), err
 		}
 	}

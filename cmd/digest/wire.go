@@ -118,23 +118,20 @@ func rendererOptions(cfg *Config, now func() time.Time) render.Options {
 		LogoURL:        cfg.LogoURL,
 		GroupBy:        cfg.GroupBy,
 		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
-		UnsubscribeURL: unsubscribeURL(cfg),
 		NoteUnsafeHTML: cfg.NoteHTML,
 		Now:            now,
 	}
 }
 
 // unsubscribeURL returns the function that makes each address's signed
-// one-click unsubscribe URL, or nil when no base URL is set. The renderer
-// and the dispatcher share one web.Links, which remembers the last links.
+// one-click unsubscribe URL, or nil when no base URL is set. A run calls it
+// once per delivery.
 func unsubscribeURL(cfg *Config) func(string) string {
 	if cfg.List.BaseURL == "" {
 		return nil
 	}
-	if cfg.links == nil {
-		cfg.links = web.NewLinks(cfg.List.BaseURL, []byte(cfg.List.Secret))
-	}
-	return cfg.links.URL
+	base, secret := cfg.List.BaseURL, []byte(cfg.List.Secret)
+	return func(email string) string { return web.UnsubscribeURL(base, secret, email) }
 }
 
 // newTransport returns the SMTP transport when a URL is set, else the

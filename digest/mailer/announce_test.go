@@ -60,7 +60,7 @@ func announce(t *testing.T, c digest.Conn, to string) {
 	if !ok {
 		t.Fatalf("%T is not a digest.Announcer", c)
 	}
-	a.Announce("Weekly Digest <news@example.com>", to)
+	a.Announce("news@example.com", to)
 }
 
 func TestAnnouncedEnvelopeGoesOutBehindTheDot(t *testing.T) {

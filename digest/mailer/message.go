@@ -2,8 +2,14 @@
 // SMTP server (SMTP) or into a folder of .eml files (Outbox).
 //
 // Messages are built with github.com/wneessen/go-mail: multipart/alternative
-// with the text part first and the HTML part last, UTF-8, quoted-printable
-// (the bodies encoded by this package, to the same bytes, faster).
+// with the text part first and the HTML part last, UTF-8, quoted-printable.
+// go-mail builds each compiled view's skeleton once (a Frame): every header
+// and MIME line, with markers where a message has its own headers and its
+// parts; the parts' lines without a slot are encoded once, by this package
+// (to go-mail's bytes, faster). A message is then the frame's bytes with
+// its own headers, which go-mail encodes, and its parts' lines with slots,
+// encoded, put in.
+//
 // Header values are stripped of CR and LF; nothing from a feed reaches
 // go-mail's verbatim header setters. DKIM signatures are added with
 // github.com/emersion/go-msgauth. The SMTP client is go-mail's low-level
@@ -30,35 +36,163 @@ import (
 	gomail "github.com/wneessen/go-mail"
 )
 
-// A BuildOption changes how WriteMessage builds a message.
-type BuildOption func(*buildOptions)
-
-type buildOptions struct {
-	boundary string
-}
-
-// WithBoundary fixes the MIME boundary, for byte-stable output in tests.
-// Without it go-mail picks a random boundary per message.
-func WithBoundary(boundary string) BuildOption {
-	return func(o *buildOptions) { o.boundary = boundary }
-}
-
-// Errors of WriteMessage about the message itself; the message cannot be
-// sent as it is and retrying will not help.
+// Errors about the message itself; the message cannot be sent as it is
+// and retrying will not help.
 var (
 	ErrNoRecipient = errors.New("mailer: message has no recipient")
 	ErrNoBody      = errors.New("mailer: message has neither text nor HTML")
 )
 
+// The headers each message has of its own, in the order a frame's pieces
+// name them.
+const (
+	headDate = iota
+	headMessageID
+	headSubject
+	headTo
+	headUnsubscribe
+	numHeads
+)
+
+// headNames are the personal headers' names as go-mail writes them.
+var headNames = [numHeads]string{"Date", "Message-ID", "Subject", "To", "List-Unsubscribe"}
+
+// A frame is a compiled view's skeleton, built by go-mail once: the
+// message as bytes, cut where each message puts its own headers and its
+// parts. It is immutable and shared by every connection.
+type frame struct {
+	body   *digest.Compiled
+	from   mail.Address // the sender, parsed once
+	pieces []piece
+	// parts are the text and HTML parts' encodings, plain and stuffed.
+	parts [2][2]*qpShape
+}
+
+// A piece of a frame: literal bytes, a personal header, or a part.
+type piece struct {
+	lit  []byte
+	head int // a head constant, or -1
+	part int // 0 text, 1 HTML, or -1
+}
+
+// Body returns the compiled view the frame was built from.
+func (f *frame) Body() *digest.Compiled { return f.body }
+
+// newFrame has go-mail write a message of c with the letterhead h, with a
+// marker for each personal header and each part, and cuts it at the
+// markers. boundary, if not empty, fixes the MIME boundary.
+func newFrame(c *digest.Compiled, h digest.Letterhead, boundary string) (*frame, error) {
+	hasText, hasHTML := !c.Text.Empty(), !c.HTML.Empty()
+	if !hasText && !hasHTML {
+		return nil, ErrNoBody
+	}
+	from, err := mail.ParseAddress(oneLine(h.From))
+	if err != nil {
+		return nil, &digest.SettingsError{Fix: "check DIGEST_FROM", Err: fmt.Errorf("from %q: %w", oneLine(h.From), err)}
+	}
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return nil, fmt.Errorf("build message: %w", err)
+	}
+	word := "zq" + hex.EncodeToString(r[:]) + "q"
+	opts := []gomail.MsgOption{
+		gomail.WithCharset(gomail.CharsetUTF8),
+		gomail.WithEncoding(gomail.EncodingQP),
+		gomail.WithNoDefaultUserAgent(),
+	}
+	if boundary != "" {
+		opts = append(opts, gomail.WithBoundary(boundary))
+	}
+	msg := gomail.NewMsg(opts...)
+	msg.FromMailAddress(from)
+	if h.ListID != "" {
+		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(h.ListID))
+	}
+	if h.Unsubscribe && h.OneClick {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	}
+	msg.SetGenHeader(gomail.HeaderPrecedence, "bulk")
+	mark := func(i int) string { return word + string(rune('a'+i)) }
+	msg.SetGenHeader(gomail.HeaderDate, mark(headDate))
+	msg.SetMessageIDWithValue(mark(headMessageID))
+	msg.Subject(mark(headSubject))
+	msg.ToMailAddress(&mail.Address{Address: mark(headTo) + "@example.invalid"})
+	if h.Unsubscribe {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, mark(headUnsubscribe))
+	}
+	partWord := func(i int) string { return word + string(rune('x'+i)) }
+	switch {
+	case hasText && hasHTML:
+		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(partWord(0)))
+		msg.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(partWord(1)))
+	case hasText:
+		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(partWord(0)))
+	default:
+		msg.SetBodyWriter(gomail.TypeTextHTML, stringWriter(partWord(1)))
+	}
+	var raw bytes.Buffer
+	if _, err := msg.WriteTo(&raw); err != nil {
+		return nil, fmt.Errorf("write message: %w", err)
+	}
+	f := &frame{body: c, from: *from}
+	type cut struct {
+		from, to   int
+		head, part int
+	}
+	var cuts []cut
+	b := raw.Bytes()
+	for i := range numHeads {
+		at := bytes.Index(b, []byte(mark(i)))
+		if at < 0 {
+			continue // List-Unsubscribe, when the letterhead has none
+		}
+		start := bytes.LastIndex(b[:at], []byte("\r\n")) + 2
+		if start < 2 {
+			start = 0 // the first line
+		}
+		end := bytes.Index(b[at:], []byte("\r\n"))
+		if end < 0 || !bytes.HasPrefix(b[start:], []byte(headNames[i]+":")) {
+			return nil, fmt.Errorf("build message: go-mail wrote the %s header unexpectedly", headNames[i])
+		}
+		cuts = append(cuts, cut{from: start, to: at + end + 2, head: i, part: -1})
+	}
+	for i, has := range []bool{hasText, hasHTML} {
+		if !has {
+			continue
+		}
+		w := []byte(partWord(i))
+		at := bytes.Index(b, w)
+		if at < 0 || bytes.Count(b, w) != 1 {
+			return nil, errors.New("build message: go-mail wrote a part unexpectedly")
+		}
+		cuts = append(cuts, cut{from: at, to: at + len(w), head: -1, part: i})
+		p := []digest.Part{c.Text, c.HTML}[i]
+		f.parts[i] = [2]*qpShape{compileQP(p, false), compileQP(p, true)}
+	}
+	slices.SortFunc(cuts, func(x, y cut) int { return x.from - y.from })
+	at := 0
+	for _, c := range cuts {
+		if c.from < at {
+			return nil, errors.New("build message: markers overlap")
+		}
+		if c.from > at {
+			f.pieces = append(f.pieces, piece{lit: b[at:c.from], head: -1, part: -1})
+		}
+		f.pieces = append(f.pieces, piece{head: c.head, part: c.part})
+		at = c.to
+	}
+	f.pieces = append(f.pieces, piece{lit: b[at:], head: -1, part: -1})
+	return f, nil
+}
+
 // WriteMessage writes m as an RFC 5322 message to w, CRLF line endings,
-// without a DKIM signature. It sets From, To (with ToName), Subject, Date,
-// Message-ID, MIME-Version, List-Id, List-Unsubscribe,
-// List-Unsubscribe-Post (when m.OneClick) and Precedence: bulk. Both parts
-// are written when both are set; a message with only one becomes a single
-// part.
-func WriteMessage(w io.Writer, m *digest.Message, opts ...BuildOption) error {
+// without a DKIM signature: the frame's headers and MIME lines (From,
+// List-Id, List-Unsubscribe-Post with one-click, Precedence: bulk,
+// MIME-Version) with m's own (To with ToName, Subject, Date, Message-ID,
+// List-Unsubscribe) and its parts. m.Frame must be one this package built.
+func WriteMessage(w io.Writer, m *digest.Message) error {
 	var b builder
-	out, err := b.build(m, opts...)
+	out, err := b.build(m, false)
 	if err != nil {
 		return err
 	}
@@ -68,286 +202,149 @@ func WriteMessage(w io.Writer, m *digest.Message, opts ...BuildOption) error {
 	return nil
 }
 
-// A builder builds messages in buffers it reuses from one message to the
-// next. It is not safe for concurrent use.
-//
-// go-mail encodes each part as quoted-printable a byte at a time into a
-// buffer of its own, the largest cost of a message once rendering is
-// cached. So the builder has go-mail write the message with a random word
-// for each part's body, then puts each body in place of its word, encoded
-// by a qpCache, which gives the same bytes as go-mail's encoder and copies
-// the lines it has encoded for an earlier message (or, for a part given as
-// a digest.Filling, encoded once for its shape). go-mail's Msg is kept from
-// one message to the next while only the personal headers change. Should
-// a word not appear exactly once, go-mail writes the message on its own.
+// A builder makes messages from frames in buffers it reuses from one
+// message to the next. It is not safe for concurrent use.
 type builder struct {
-	word  string // random; "" until the first message
-	raw   bytes.Buffer
+	heads headWriter
 	out   []byte
-	parts [2]qpCache // text, HTML
-	from  senders
-	// msg is go-mail's Msg for the last message, reused for the next
-	// while their shapes are the same, with the words for bodies.
-	msg      *gomail.Msg
-	shape    msgShape
-	personal personal
+	line  []byte // a part's line with slots, put together
 }
 
-// build returns m as WriteMessage writes it; the bytes are the builder's
-// until the next call.
-func (b *builder) build(m *digest.Message, opts ...BuildOption) ([]byte, error) {
-	return b.assemble(m, false, opts)
-}
-
-// buildStuffed returns m as DATA carries it: dot-stuffed, with the final
-// dot, as appendDotStuffed would make of build's bytes.
-func (b *builder) buildStuffed(m *digest.Message, opts ...BuildOption) ([]byte, error) {
-	return b.assemble(m, true, opts)
-}
-
-func (b *builder) assemble(m *digest.Message, stuffed bool, opts []BuildOption) ([]byte, error) {
-	var o buildOptions
-	for _, opt := range opts {
-		opt(&o)
+// build returns m as WriteMessage writes it or, stuffed, as DATA carries
+// it: dot-stuffed, with the final dot. The bytes are the builder's until
+// the next call.
+func (b *builder) build(m *digest.Message, stuffed bool) ([]byte, error) {
+	f, ok := m.Frame.(*frame)
+	if !ok || f == nil {
+		return nil, errors.New("build message: the message's frame is not the mailer's")
 	}
-	if b.word == "" {
-		var r [8]byte
-		if _, err := rand.Read(r[:]); err != nil {
-			return nil, fmt.Errorf("build message: %w", err)
-		}
-		b.word = "zq" + hex.EncodeToString(r[:]) + "q"
+	if m.To == "" {
+		return nil, ErrNoRecipient
 	}
-	type part struct {
-		word, body string
-		fill       *digest.Filling
-		cache      *qpCache
-	}
-	parts := []part{{"", m.Text, m.TextFill, &b.parts[0]}, {"", m.HTML, m.HTMLFill, &b.parts[1]}}
-	for i, has := range []bool{hasText(m), hasHTML(m)} {
-		if has {
-			parts[i].word = b.word + string(rune('t'+i))
-		}
-	}
-	if err := checkMessage(m); err != nil {
+	heads, err := b.heads.write(m, f)
+	if err != nil {
 		return nil, err
 	}
-	if sh := shapeOf(m, &o); b.msg == nil || sh != b.shape {
-		msg, err := newShapedMsg(m, &o, &b.from, parts[0].word, parts[1].word)
-		if err != nil {
-			return nil, err
-		}
-		b.msg, b.shape, b.personal = msg, sh, personal{}
-	}
-	msg := b.msg
-	if err := b.personal.set(msg, m); err != nil {
-		b.msg = nil // it may hold some of m's headers
-		return nil, err
-	}
-	b.raw.Reset()
-	if _, err := msg.WriteTo(&b.raw); err != nil {
-		return nil, fmt.Errorf("write message: %w", err)
-	}
-	raw := b.raw.Bytes()
-	parts = slices.DeleteFunc(parts, func(p part) bool { return p.word == "" })
-	for _, p := range parts {
-		if bytes.Count(raw, []byte(p.word)) != 1 {
-			return b.slow(m, &o, stuffed)
-		}
-	}
-	slices.SortFunc(parts, func(x, y part) int {
-		return bytes.Index(raw, []byte(x.word)) - bytes.Index(raw, []byte(y.word))
-	})
 	b.out = b.out[:0]
 	var st dotStuffer
-	for _, p := range parts {
-		i := bytes.Index(raw, []byte(p.word))
-		encode := func(dst []byte) []byte {
-			if p.fill != nil {
-				return p.cache.appendFilled(dst, p.fill, stuffed)
-			}
-			return p.cache.appendEncoded(dst, p.body, stuffed)
-		}
-		if !stuffed {
-			b.out = append(b.out, raw[:i]...)
-			b.out = encode(b.out)
-		} else {
-			b.out = st.append(b.out, raw[:i])
-			if !st.atLineStart() {
-				return b.slow(m, &o, stuffed)
+	for _, p := range f.pieces {
+		switch {
+		case p.head >= 0:
+			b.out = st.append(b.out, heads[p.head])
+		case p.part >= 0:
+			if stuffed && !st.atLineStart() {
+				return nil, errors.New("build message: a part does not start a line")
 			}
 			n := len(b.out)
-			b.out = encode(b.out)
+			b.out = b.appendPart(b.out, f.parts[p.part][boolIndex(stuffed)], m.Values, stuffed)
 			st.wrote(b.out[n:])
+		case stuffed:
+			b.out = st.append(b.out, p.lit)
+		default:
+			b.out = append(b.out, p.lit...)
 		}
-		raw = raw[i+len(p.word):]
 	}
-	if !stuffed {
-		return append(b.out, raw...), nil
+	if stuffed {
+		b.out = st.end(b.out)
 	}
-	b.out = st.append(b.out, raw)
-	return st.end(b.out), nil
-}
-
-// slow is buildSlow, then dot-stuffed if stuffed.
-func (b *builder) slow(m *digest.Message, o *buildOptions, stuffed bool) ([]byte, error) {
-	msg, err := b.buildSlow(m, o)
-	if err != nil || !stuffed {
-		return msg, err
-	}
-	b.out = appendDotStuffed(b.out[:0], msg)
 	return b.out, nil
 }
 
-// buildSlow has go-mail write the message, bodies and all.
-func (b *builder) buildSlow(m *digest.Message, o *buildOptions) ([]byte, error) {
-	msg, err := newMsg(m, o, &b.from, m.TextPart(), m.HTMLPart())
-	if err != nil {
-		return nil, err
+func boolIndex(b bool) int {
+	if b {
+		return 1
 	}
-	b.raw.Reset()
-	if _, err := msg.WriteTo(&b.raw); err != nil {
-		return nil, fmt.Errorf("write message: %w", err)
-	}
-	return b.raw.Bytes(), nil
+	return 0
 }
 
-// newMsg fills a go-mail Msg from m, with text and html as the bodies of
-// the parts m.Text and m.HTML have.
-func newMsg(m *digest.Message, o *buildOptions, sender *senders, text, html string) (*gomail.Msg, error) {
-	msg, err := newShapedMsg(m, o, sender, text, html)
-	if err != nil {
-		return nil, err
-	}
-	var last personal
-	if err := last.set(msg, m); err != nil {
-		return nil, err
-	}
-	return msg, nil
+// A headWriter has go-mail encode the headers each message has of its
+// own, keeping its Msg from one message to the next and setting only the
+// headers that changed.
+type headWriter struct {
+	msg   *gomail.Msg
+	raw   bytes.Buffer
+	last  struct{ to, toName, subject, messageID, unsubscribe string }
+	date  time.Time
+	ok    bool // msg has every header set
+	heads [numHeads][]byte
 }
 
-// A msgShape is what a go-mail Msg holds that most messages of a run share:
-// a builder reuses its Msg while the shape stays the same, and sets only
-// the personal headers (see personal) for each message.
-type msgShape struct {
-	from, listID, boundary      string
-	unsubscribe, oneClick       bool
-	date, messageID, text, html bool // which are set
-}
-
-func shapeOf(m *digest.Message, o *buildOptions) msgShape {
-	unsub := listUnsubscribe(m.ListUnsubscribe) != ""
-	return msgShape{from: m.From, listID: m.ListID, boundary: o.boundary,
-		unsubscribe: unsub, oneClick: unsub && m.OneClick,
-		date: !m.Date.IsZero(), messageID: m.MessageID != "", text: hasText(m), html: hasHTML(m)}
-}
-
-// checkMessage reports what makes m unfit to build, if anything.
-func checkMessage(m *digest.Message) error {
-	if m.To == "" {
-		return ErrNoRecipient
+// write returns m's personal headers, each whole lines ending in CRLF, by
+// head constant; a header the frame has no place for is not used.
+func (hw *headWriter) write(m *digest.Message, f *frame) (*[numHeads][]byte, error) {
+	if hw.msg == nil {
+		hw.msg = gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP), gomail.WithNoDefaultUserAgent())
 	}
-	if !hasText(m) && !hasHTML(m) {
-		return ErrNoBody
-	}
-	return nil
-}
-
-// hasText and hasHTML report whether m has a text part and an HTML part.
-func hasText(m *digest.Message) bool {
-	if m.TextFill != nil {
-		return !m.TextFill.Empty()
-	}
-	return m.Text != ""
-}
-
-func hasHTML(m *digest.Message) bool {
-	if m.HTMLFill != nil {
-		return !m.HTMLFill.Empty()
-	}
-	return m.HTML != ""
-}
-
-// newShapedMsg returns a go-mail Msg with m's shape: every header but the
-// personal ones, and the parts, whose bodies are text and html.
-func newShapedMsg(m *digest.Message, o *buildOptions, sender *senders, text, html string) (*gomail.Msg, error) {
-	if err := checkMessage(m); err != nil {
-		return nil, err
-	}
-	msgOpts := []gomail.MsgOption{
-		gomail.WithCharset(gomail.CharsetUTF8),
-		gomail.WithEncoding(gomail.EncodingQP),
-		gomail.WithNoDefaultUserAgent(),
-	}
-	if o.boundary != "" {
-		msgOpts = append(msgOpts, gomail.WithBoundary(o.boundary))
-	}
-	msg := gomail.NewMsg(msgOpts...)
-
-	from, err := sender.parse(m.From)
-	if err != nil {
-		return nil, err
-	}
-	msg.FromMailAddress(&mail.Address{Name: from.Name, Address: from.Address})
-	if m.ListID != "" {
-		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(m.ListID))
-	}
-	if shapeOf(m, o).oneClick {
-		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
-	}
-	msg.SetGenHeader(gomail.HeaderPrecedence, "bulk")
-
-	// The writer forms stream the strings; the String forms copy each
-	// into a buffer first.
-	switch {
-	case hasText(m) && hasHTML(m):
-		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(text))
-		msg.AddAlternativeWriter(gomail.TypeTextHTML, stringWriter(html))
-	case hasText(m):
-		msg.SetBodyWriter(gomail.TypeTextPlain, stringWriter(text))
-	default:
-		msg.SetBodyWriter(gomail.TypeTextHTML, stringWriter(html))
-	}
-	return msg, nil
-}
-
-// personal holds the personal headers a Msg was last given, so that a
-// reused Msg is given only those that changed.
-type personal struct {
-	to, toName, subject, messageID, unsubscribe string
-	date                                        time.Time
-	ok                                          bool // the others are set
-}
-
-// set gives msg m's personal headers: To, Subject, Date, Message-ID and
-// List-Unsubscribe, of those m's shape has.
-func (p *personal) set(msg *gomail.Msg, m *digest.Message) error {
-	if !p.ok || m.To != p.to || m.ToName != p.toName {
+	msg := hw.msg
+	if !hw.ok || m.To != hw.last.to || m.ToName != hw.last.toName {
 		to, err := mail.ParseAddress(oneLine(m.To))
 		if err != nil {
-			return fmt.Errorf("to %q: %w", oneLine(m.To), err)
+			hw.ok = false
+			return nil, fmt.Errorf("to %q: %w", oneLine(m.To), err)
 		}
 		if m.ToName != "" {
 			to.Name = oneLine(m.ToName)
 		}
 		msg.ToMailAddress(to)
+		hw.last.to, hw.last.toName = m.To, m.ToName
 	}
-	if !p.ok || m.Subject != p.subject {
-		msg.Subject(oneLine(m.Subject))
+	if subject := m.Subject(); !hw.ok || subject != hw.last.subject {
+		msg.Subject(oneLine(subject))
+		hw.last.subject = subject
 	}
-	if !m.Date.IsZero() && (!p.ok || !m.Date.Equal(p.date)) {
-		msg.SetDateWithValue(m.Date)
+	if !hw.ok || !m.Date.Equal(hw.date) || m.Date.IsZero() {
+		date := m.Date
+		if date.IsZero() {
+			date = time.Now()
+		}
+		msg.SetDateWithValue(date)
+		hw.date = m.Date
 	}
-	if m.MessageID != "" && (!p.ok || m.MessageID != p.messageID) {
+	if !hw.ok || m.MessageID != hw.last.messageID {
 		msg.SetMessageIDWithValue(strings.Trim(oneLine(m.MessageID), "<> "))
+		hw.last.messageID = m.MessageID
 	}
 	// SetGenHeader, not go-mail's List-Unsubscribe setters, which write
 	// their value verbatim and in random order.
-	if v := listUnsubscribe(m.ListUnsubscribe); v != "" && (!p.ok || v != p.unsubscribe) {
+	if v := listUnsubscribe(m.ListUnsubscribe); !hw.ok || v != hw.last.unsubscribe {
 		msg.SetGenHeader(gomail.HeaderListUnsubscribe, v)
-		p.unsubscribe = v
+		hw.last.unsubscribe = v
 	}
-	p.to, p.toName, p.subject, p.messageID, p.date, p.ok = m.To, m.ToName, m.Subject, m.MessageID, m.Date, true
-	return nil
+	hw.ok = true
+	hw.raw.Reset()
+	if _, err := msg.WriteTo(&hw.raw); err != nil {
+		return nil, fmt.Errorf("write message: %w", err)
+	}
+	hw.heads = [numHeads][]byte{}
+	b := hw.raw.Bytes()
+	for len(b) > 0 {
+		end := 0
+		for {
+			i := bytes.Index(b[end:], []byte("\r\n"))
+			if i < 0 {
+				end = len(b)
+				break
+			}
+			end += i + 2
+			if end >= len(b) || (b[end] != ' ' && b[end] != '\t') {
+				break
+			}
+		}
+		block := b[:end]
+		b = b[end:]
+		for i, name := range headNames {
+			if bytes.HasPrefix(block, []byte(name+":")) {
+				hw.heads[i] = block
+			}
+		}
+	}
+	if m.MessageID == "" {
+		hw.heads[headMessageID] = nil
+	}
+	if len(m.ListUnsubscribe) == 0 || bytes.Equal(bytes.TrimSpace(hw.heads[headUnsubscribe]), []byte("List-Unsubscribe:")) {
+		hw.heads[headUnsubscribe] = nil
+	}
+	return &hw.heads, nil
 }
 
 // stringWriter returns a go-mail body function that writes s.
@@ -356,33 +353,6 @@ func stringWriter(s string) func(io.Writer) (int64, error) {
 		n, err := io.WriteString(w, s)
 		return int64(n), err
 	}
-}
-
-// A senders parses From header values, remembering the last: every
-// message of a run has the same sender, and parsing it for each cost more
-// than building its headers.
-type senders struct {
-	raw  string
-	addr mail.Address
-	err  error
-	ok   bool
-}
-
-// parse returns from parsed as a mail address; the result must not be
-// changed.
-func (s *senders) parse(from string) (*mail.Address, error) {
-	if !s.ok || from != s.raw {
-		a, err := mail.ParseAddress(oneLine(from))
-		if err != nil {
-			err = fmt.Errorf("from %q: %w", oneLine(from), err)
-			a = &mail.Address{}
-		}
-		*s = senders{raw: from, addr: *a, err: err, ok: true}
-	}
-	if s.err != nil {
-		return nil, s.err
-	}
-	return &s.addr, nil
 }
 
 // listUnsubscribe formats the List-Unsubscribe value: each URI in angle

@@ -12,40 +12,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/digest-newsletter/digest/digest"
 	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// testMessage returns a message as the pipeline makes one.
-func testMessage(to string) *digest.Message {
-	return &digest.Message{
-		Edition:         "2026-11-29",
-		From:            "Weekly Digest <news@example.com>",
-		To:              to,
-		ToName:          "Ana Müller",
-		Subject:         "Digest: ünïcode news of the week",
-		MessageID:       "2026-11-29.abc123@example.com",
-		Date:            time.Date(2026, 11, 29, 7, 0, 0, 0, time.UTC),
-		Text:            "Hello Ana,\n\nThis week: Café Ümlaut opens.\n.\nA line with a single dot above.\n",
-		HTML:            "<html><body><p>Hello Ana,</p><p>This week: Café Ümlaut opens.</p></body></html>",
-		ListID:          "Weekly Digest <weekly.example.com>",
-		ListUnsubscribe: []string{"https://example.com/u?t=abc", "mailto:unsub@example.com?subject=unsubscribe"},
-		OneClick:        true,
-	}
-}
-
 func TestWriteMessageGolden(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(m *digest.Message)
+		edit func(m *letter)
 	}{
-		{"full", func(m *digest.Message) {}},
-		{"text-only", func(m *digest.Message) { m.HTML = ""; m.OneClick = false; m.ListUnsubscribe = nil }},
-		{"header-injection", func(m *digest.Message) {
+		{"full", func(m *letter) {}},
+		{"text-only", func(m *letter) { m.HTML = ""; m.OneClick = false; m.ListUnsubscribe = nil }},
+		{"header-injection", func(m *letter) {
 			m.Subject = "News\r\nBcc: victim@example.org"
 			m.ToName = "Ana\nX-Evil: 1"
 			m.ListID = "list\r\nX-Evil: 2"
@@ -54,10 +34,11 @@ func TestWriteMessageGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testMessage("ana@example.org")
-			tt.edit(m)
+			l := testLetter("ana@example.org")
+			tt.edit(&l)
+			l.Boundary = "digest-boundary-0001"
 			var buf bytes.Buffer
-			if err := WriteMessage(&buf, m, WithBoundary("digest-boundary-0001")); err != nil {
+			if err := WriteMessage(&buf, mustMessage(t, l)); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", tt.name+".eml")
@@ -121,9 +102,9 @@ func parse(t *testing.T, raw []byte) parsed {
 }
 
 func TestWriteMessageReadsBack(t *testing.T) {
-	m := testMessage("ana@example.org")
+	m := testLetter("ana@example.org")
 	var buf bytes.Buffer
-	if err := WriteMessage(&buf, m); err != nil {
+	if err := WriteMessage(&buf, mustMessage(t, m)); err != nil {
 		t.Fatal(err)
 	}
 	p := parse(t, buf.Bytes())
@@ -167,12 +148,12 @@ func TestWriteMessageReadsBack(t *testing.T) {
 }
 
 func TestWriteMessageStripsLineBreaks(t *testing.T) {
-	m := testMessage("ana@example.org")
-	m.Subject = "News\r\nBcc: victim@example.org"
-	m.ToName = "Ana\nX-Evil: 1"
-	m.ListUnsubscribe = []string{"https://example.com/u\r\nX-Evil: 3", "mailto:u@example.com"}
+	l := testLetter("ana@example.org")
+	l.Subject = "News\r\nBcc: victim@example.org"
+	l.ToName = "Ana\nX-Evil: 1"
+	l.ListUnsubscribe = []string{"https://example.com/u\r\nX-Evil: 3", "mailto:u@example.com"}
 	var buf bytes.Buffer
-	if err := WriteMessage(&buf, m); err != nil {
+	if err := WriteMessage(&buf, mustMessage(t, l)); err != nil {
 		t.Fatal(err)
 	}
 	p := parse(t, buf.Bytes())
@@ -189,18 +170,22 @@ func TestWriteMessageStripsLineBreaks(t *testing.T) {
 func TestWriteMessageRefuses(t *testing.T) {
 	tests := []struct {
 		name string
-		edit func(m *digest.Message)
+		edit func(m *letter)
 	}{
-		{"no recipient", func(m *digest.Message) { m.To = "" }},
-		{"bad recipient", func(m *digest.Message) { m.To = "not an address" }},
-		{"bad sender", func(m *digest.Message) { m.From = "nobody" }},
-		{"no body", func(m *digest.Message) { m.Text, m.HTML = "", "" }},
+		{"no recipient", func(m *letter) { m.To = "" }},
+		{"bad recipient", func(m *letter) { m.To = "not an address" }},
+		{"bad sender", func(m *letter) { m.From = "nobody" }},
+		{"no body", func(m *letter) { m.Text, m.HTML = "", "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := testMessage("ana@example.org")
-			tt.edit(m)
-			if err := WriteMessage(io.Discard, m); err == nil {
+			l := testLetter("ana@example.org")
+			tt.edit(&l)
+			m, err := l.message()
+			if err == nil {
+				err = WriteMessage(io.Discard, m)
+			}
+			if err == nil {
 				t.Error("WriteMessage succeeded, want an error")
 			}
 		})
@@ -208,9 +193,10 @@ func TestWriteMessageRefuses(t *testing.T) {
 }
 
 func BenchmarkWriteMessage(b *testing.B) {
-	m := testMessage("ana@example.org")
-	m.Text = strings.Repeat(m.Text, 40) // ~3 KB
-	m.HTML = strings.Repeat(m.HTML, 60) // ~5 KB
+	l := testLetter("ana@example.org")
+	l.Text = strings.Repeat(l.Text, 40) // ~3 KB
+	l.HTML = strings.Repeat(l.HTML, 60) // ~5 KB
+	m := mustMessage(b, l)
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {

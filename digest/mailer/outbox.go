@@ -36,6 +36,11 @@ func NewOutbox(dir string) *Outbox { return &Outbox{dir: dir} }
 // Channel returns "outbox".
 func (o *Outbox) Channel() string { return "outbox" }
 
+// Frame builds the skeleton of c's messages once.
+func (o *Outbox) Frame(c *digest.Compiled, h digest.Letterhead) (digest.Frame, error) {
+	return newFrame(c, h, o.boundary)
+}
+
 // Open returns a connection that writes files; it never fails.
 func (o *Outbox) Open(ctx context.Context) (digest.Conn, error) {
 	return &outboxConn{o: o}, nil
@@ -56,11 +61,7 @@ func (c *outboxConn) Send(ctx context.Context, m *digest.Message) (string, error
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	var opts []BuildOption
-	if c.o.boundary != "" {
-		opts = append(opts, WithBoundary(c.o.boundary))
-	}
-	msg, err := c.builder.build(m, opts...)
+	msg, err := c.builder.build(m, false)
 	if err != nil {
 		return "", &digest.SendError{Permanent: true, Err: err}
 	}

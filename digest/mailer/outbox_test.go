@@ -152,9 +152,10 @@ func TestOutboxNeverOverwritesAnotherMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(o.Path(m))
-	other := testMessage("ana@example.org")
-	other.MessageID = "2026-11-29.other@example.com"
-	other.Subject = "Another message"
+	l := testLetter("ana@example.org")
+	l.MessageID = "2026-11-29.other@example.com"
+	l.Subject = "Another message"
+	other := mustMessage(t, l)
 	_, err := c.Send(context.Background(), other)
 	if !digest.IsPermanent(err) || !strings.Contains(err.Error(), "already holds another message") {
 		t.Errorf("got %v, want a permanent error saying the name is taken", err)

@@ -6,98 +6,72 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-// A qpShape is a Filling's shape compiled for encoding: its lines without
-// a hole, encoded once, and the lines with one, as the pieces to put
-// together for each message. Quoted-printable encodes each line on its own
-// (without CRs), so a message's encoding is the static lines' encodings
-// and its own lines' encodings in order, as appendEncoded makes of the
-// filled part.
+// A qpShape is a part of a compiled view, compiled for encoding: its lines
+// without a slot, encoded once, and the lines with one, as the pieces to
+// put together for each message. Quoted-printable encodes each line on its
+// own (without CRs), so a message's encoding is the static lines'
+// encodings and its own lines' encodings in order, as appendQP makes of the
+// filled part (a fuzz test checks).
 type qpShape struct {
-	segs []qpSeg
-	enc  []byte // the static lines' encodings
+	part    digest.Part
+	stuffed bool
+	ok      bool // false: a literal has a CR; the part is encoded whole
+	segs    []qpSeg
+	enc     []byte // the static lines' encodings
 }
 
-// A qpSeg is a run of static lines, enc[from:to], or one line with holes.
+// A qpSeg is a run of static lines, enc[from:to], or one line with slots.
 type qpSeg struct {
 	from, to int
 	pieces   []qpPiece // nil for static lines
 }
 
-// A qpPiece is a literal or, when val ≥ 0, the Filling's Vals[val].
+// A qpPiece is a literal or, when slot ≥ 0, a message's Values[slot].
 type qpPiece struct {
-	lit string
-	val int
+	lit  string
+	slot int
 }
 
-// maxShapes bounds a qpCache's compiled shapes; they are dropped when full.
-const maxShapes = 16
-
-// appendFilled appends f's part, encoded as appendEncoded encodes
-// f.String(), to dst.
-func (c *qpCache) appendFilled(dst []byte, f *digest.Filling, stuffed bool) []byte {
-	if stuffed != c.stuffed {
-		*c = qpCache{stuffed: stuffed}
+// appendPart appends sh's part with vals in its slots, encoded as appendQP
+// encodes the filled part (and stuffed if sh is), to dst.
+func (b *builder) appendPart(dst []byte, sh *qpShape, vals []string, stuffed bool) []byte {
+	whole := !sh.ok
+	for _, s := range sh.part.Slots {
+		whole = whole || strings.ContainsAny(vals[s], "\r\n")
 	}
-	sh := c.compiled(f)
-	if sh == nil {
-		return c.appendEncoded(dst, f.String(), stuffed)
-	}
-	for _, v := range f.Vals {
-		if strings.ContainsAny(v, "\r\n") {
-			return c.appendEncoded(dst, f.String(), stuffed)
+	if whole {
+		if !stuffed {
+			return appendQP(dst, sh.part.Fill(vals))
 		}
+		return stuffLines(dst, appendQP(nil, sh.part.Fill(vals)))
 	}
 	for _, s := range sh.segs {
 		if s.pieces == nil {
 			dst = append(dst, sh.enc[s.from:s.to]...)
 			continue
 		}
-		c.line = c.line[:0]
+		b.line = b.line[:0]
 		for _, p := range s.pieces {
-			if p.val >= 0 {
-				c.line = append(c.line, f.Vals[p.val]...)
+			if p.slot >= 0 {
+				b.line = append(b.line, vals[p.slot]...)
 			} else {
-				c.line = append(c.line, p.lit...)
+				b.line = append(b.line, p.lit...)
 			}
 		}
-		dst = encodeLine(dst, c.line, c.stuffed)
+		dst = encodeLine(dst, b.line, stuffed)
 	}
 	return dst
 }
 
-// compiled returns f's shape compiled, or nil if it cannot be: a literal
-// with a CR, or holes that do not match the literals.
-func (c *qpCache) compiled(f *digest.Filling) *qpShape {
-	if len(f.Lits) == 0 || len(f.Vals) != len(f.Lits)-1 {
-		return nil
-	}
-	key := shapeKey{&f.Lits[0], len(f.Lits)}
-	if sh, ok := c.shapes[key]; ok {
-		return sh
-	}
-	sh := c.compile(f.Lits)
-	if c.shapes == nil || len(c.shapes) >= maxShapes {
-		c.shapes = map[shapeKey]*qpShape{}
-	}
-	c.shapes[key] = sh
-	return sh
-}
-
-// A shapeKey identifies a Filling's shape: its Lits, which are never
-// changed, by address.
-type shapeKey struct {
-	first *string
-	n     int
-}
-
-func (c *qpCache) compile(lits []string) *qpShape {
-	sh := &qpShape{}
+// compileQP compiles p for encoding, stuffed or not.
+func compileQP(p digest.Part, stuffed bool) *qpShape {
+	sh := &qpShape{part: p, stuffed: stuffed}
 	var line []qpPiece // the current line's pieces
-	holes := false     // whether the current line has a hole
+	slots := false     // whether the current line has a slot
 	var text strings.Builder
-	static := func() { // ends the current line, which has no hole
+	static := func() { // ends the current line, which has no slot
 		from := len(sh.enc)
-		sh.enc = c.encodeLine(sh.enc, text.String())
+		sh.enc = encodeLine(sh.enc, text.String(), stuffed)
 		if n := len(sh.segs); n > 0 && sh.segs[n-1].pieces == nil && sh.segs[n-1].to == from {
 			sh.segs[n-1].to = len(sh.enc)
 		} else {
@@ -105,24 +79,24 @@ func (c *qpCache) compile(lits []string) *qpShape {
 		}
 	}
 	end := func() { // ends the current line
-		if holes {
+		if slots {
 			sh.segs = append(sh.segs, qpSeg{pieces: line})
 		} else {
 			static()
 		}
-		line, holes = nil, false
+		line, slots = nil, false
 		text.Reset()
 	}
-	for i, lit := range lits {
+	for i, lit := range p.Lits {
 		if strings.IndexByte(lit, '\r') >= 0 {
-			return nil
+			return sh // not ok: encoded whole
 		}
 		for lit != "" {
 			n := strings.IndexByte(lit, '\n') + 1
 			if n == 0 {
 				n = len(lit)
 			}
-			line = append(line, qpPiece{lit: lit[:n], val: -1})
+			line = append(line, qpPiece{lit: lit[:n], slot: -1})
 			text.WriteString(lit[:n])
 			ended := lit[n-1] == '\n'
 			lit = lit[n:]
@@ -130,13 +104,14 @@ func (c *qpCache) compile(lits []string) *qpShape {
 				end()
 			}
 		}
-		if i < len(lits)-1 {
-			line = append(line, qpPiece{val: i})
-			holes = true
+		if i < len(p.Slots) {
+			line = append(line, qpPiece{slot: p.Slots[i]})
+			slots = true
 		}
 	}
 	if len(line) > 0 {
 		end()
 	}
+	sh.ok = true
 	return sh
 }

@@ -35,27 +35,31 @@ func benchEdition(n int) *digest.Edition {
 	return ed
 }
 
-// BenchmarkRenderAndBuild is the per-message cost of a delivery before the
-// wire: render one subscriber's message as the dispatcher does (the parts
-// as Fillings of the renderer's per-edition shapes, the personal values
-// beside them) and build its MIME message as an SMTP connection does,
-// ready for DATA, in buffers reused from message to message: the lines
-// without a personal value are encoded once per shape. The subscribers have a column of their
-// own (company) that the templates do not show.
+// BenchmarkRenderAndBuild measures what a run spends per message once its
+// view is compiled and framed: the subscriber's values for the slots, and
+// the MIME message built as an SMTP connection does, ready for DATA, in
+// buffers reused from message to message. The subscribers have a column of
+// their own (company) that the templates do not show.
 func BenchmarkRenderAndBuild(b *testing.B) {
-	r, err := render.New(render.Options{
-		Name:           "The Digest",
-		BaseURL:        "https://digest.example",
-		UnsubscribeURL: func(email string) string { return "https://digest.example/u?e=" + email },
-	})
+	r, err := render.New(render.Options{Name: "The Digest", BaseURL: "https://digest.example"})
 	if err != nil {
 		b.Fatal(err)
 	}
+	unsubscribe := func(email string) string { return "https://digest.example/u?e=" + email }
 	ed := benchEdition(20)
 	subs := make([]digest.Subscriber, 1000)
 	for i := range subs {
 		subs[i] = digest.Subscriber{Email: fmt.Sprintf("user%07d@example.com", i), Name: fmt.Sprintf("User %07d", i),
 			Attrs: map[string]string{"company": fmt.Sprintf("Company %d", i)}}
+	}
+	c, err := r.Compile(ed, subs[0], unsubscribe(subs[0].Email))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := newFrame(c, digest.Letterhead{From: "The Digest <digest@example.org>", ListID: "The Digest <digest.example.org>",
+		Unsubscribe: true, OneClick: true}, "")
+	if err != nil {
+		b.Fatal(err)
 	}
 	var bld builder
 	size := 0
@@ -64,15 +68,11 @@ func BenchmarkRenderAndBuild(b *testing.B) {
 	for b.Loop() {
 		sub := subs[i%len(subs)]
 		i++
-		c, err := r.RenderFilling(ed, sub)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m := &digest.Message{Edition: ed.ID, From: "The Digest <digest@example.org>", To: sub.Email, ToName: sub.Name,
-			Subject: c.Subject, MessageID: digest.MessageID(ed.ID, sub.Email, "example.org"), Date: ed.Created,
-			Text: c.Text, HTML: c.HTML, TextFill: c.TextFill, HTMLFill: c.HTMLFill, ListID: "The Digest <digest.example.org>",
-			ListUnsubscribe: []string{"https://digest.example/u?e=" + sub.Email}, OneClick: true}
-		wire, err := bld.buildStuffed(m)
+		u := unsubscribe(sub.Email)
+		m := &digest.Message{Edition: ed.ID, Sender: "digest@example.org", To: sub.Email, ToName: sub.Name,
+			MessageID: digest.MessageID(ed.ID, sub.Email, "example.org"), Date: ed.Created,
+			ListUnsubscribe: []string{u}, Frame: f, Values: c.Values(sub, u)}
+		wire, err := bld.build(m, true)
 		if err != nil {
 			b.Fatal(err)
 		}

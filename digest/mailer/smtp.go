@@ -169,6 +169,11 @@ func isLoopback(host string) bool {
 // Channel returns "smtp".
 func (s *SMTP) Channel() string { return "smtp" }
 
+// Frame builds the skeleton of c's messages once.
+func (s *SMTP) Frame(c *digest.Compiled, h digest.Letterhead) (digest.Frame, error) {
+	return newFrame(c, h, "")
+}
+
 // Open dials the server, says EHLO, starts TLS and authenticates as
 // configured. Errors are plain errors, never *digest.SendError.
 func (s *SMTP) Open(ctx context.Context) (digest.Conn, error) {
@@ -207,17 +212,16 @@ type envelopeAddrs struct{ from, to string }
 var _ digest.Announcer = (*smtpConn)(nil)
 
 // Announce tells the connection the envelope of the message the Send after
-// the next one will carry: from is a From header value, to an address.
+// the next one will carry: the envelope sender and recipient addresses.
 // When the server offers PIPELINING, the next Send writes that envelope
 // right behind its message's final dot, and the Send after it has only the
 // message left to write: one round trip a message instead of two.
-func (c *smtpConn) Announce(from, to string) {
+func (c *smtpConn) Announce(sender, to string) {
 	c.announced = nil
-	a, err := c.builder.from.parse(from)
-	if err != nil || strings.ContainsAny(to, "\r\n") {
+	if sender == "" || strings.ContainsAny(sender+to, "\r\n") {
 		return
 	}
-	c.announced = &envelopeAddrs{from: a.Address, to: to}
+	c.announced = &envelopeAddrs{from: sender, to: to}
 }
 
 var _ digest.Conn = (*smtpConn)(nil)
@@ -440,16 +444,15 @@ func (c *smtpConn) Send(ctx context.Context, m *digest.Message) (string, error) 
 // build returns m as DATA carries it, signed if configured: dot-stuffed,
 // with the final dot. The bytes are the Conn's until the next call.
 func (c *smtpConn) build(m *digest.Message) (wire []byte, from string, err error) {
-	sender, err := c.builder.from.parse(m.From)
-	if err != nil {
-		return nil, "", err
+	from = m.Sender
+	if f, ok := m.Frame.(*frame); ok && from == "" {
+		from = f.from.Address
 	}
-	from = sender.Address
 	if c.dkim == nil {
-		wire, err := c.builder.buildStuffed(m)
+		wire, err := c.builder.build(m, true)
 		return wire, from, err
 	}
-	msg, err := c.builder.build(m)
+	msg, err := c.builder.build(m, false)
 	if err != nil {
 		return nil, "", err
 	}

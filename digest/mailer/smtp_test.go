@@ -445,8 +445,9 @@ func TestDKIM(t *testing.T) {
 				wg.Go(func() {
 					defer c.Close()
 					for i := range 5 {
-						m := testMessage(fmt.Sprintf("w%d-%d@example.org", w, i))
-						m.Subject = strings.Repeat("A long subject line that will be folded ", 4)
+						l := testLetter(fmt.Sprintf("w%d-%d@example.org", w, i))
+						l.Subject = strings.Repeat("A long subject line that will be folded ", 4)
+						m := mustMessage(t, l)
 						if _, err := c.Send(context.Background(), m); err != nil {
 							t.Errorf("send: %v", err)
 						}

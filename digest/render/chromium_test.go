@@ -72,7 +72,7 @@ func TestLayoutInChromium(t *testing.T) {
 		"https://digest.example/a/very/long/path/that/would/overflow/a/phone/screen/if/nothing/wrapped/it/anywhere"
 	r := newTestRenderer(t, "")
 	r.opts.LogoURL = "" // no network in tests
-	c, err := r.Render(ed, digest.Subscriber{Email: "a.very.long.address.of.a.reader@subscribers.example.org", Name: "Ada"})
+	c, err := renderFor(r, ed, digest.Subscriber{Email: "a.very.long.address.of.a.reader@subscribers.example.org", Name: "Ada"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,8 @@ import (
 
 func Example() {
 	r, err := render.New(render.Options{
-		Name:           "The Digest",
-		BaseURL:        "https://digest.example",
-		UnsubscribeURL: func(email string) string { return "https://digest.example/u/" + email },
+		Name:    "The Digest",
+		BaseURL: "https://digest.example",
 	})
 	if err != nil {
 		log.Fatal(err) // a *digest.InputError naming file:line:col
@@ -28,16 +27,18 @@ func Example() {
 		}},
 	}
 	sub := digest.Subscriber{Email: "ada@example.org", Name: "Ada"}
-	if err := r.Check(ed, sub); err != nil {
+	unsubscribe := "https://digest.example/u/" + sub.Email
+	if err := r.Check(ed, sub, unsubscribe); err != nil {
 		log.Fatal(err) // stop before the first message
 	}
-	c, err := r.Render(ed, sub)
+	c, err := r.Render(ed, sub, unsubscribe) // put together: no slots
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(c.Subject)
-	fmt.Println(strings.Contains(c.HTML, `<a href="https://digest.example/archive/2026-11-29"`))
-	for _, line := range strings.Split(c.Text, "\n")[:3] {
+	subject, html, text := c.Subject.String(), c.HTML.String(), c.Text.String()
+	fmt.Println(subject)
+	fmt.Println(strings.Contains(html, `<a href="https://digest.example/archive/2026-11-29"`))
+	for _, line := range strings.Split(text, "\n")[:3] {
 		fmt.Println(line)
 	}
 	// Output:

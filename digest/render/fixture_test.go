@@ -62,13 +62,29 @@ func newTestRenderer(t testing.TB, dir string) *Renderer {
 		Dir:     dir,
 		Name:    "The Digest",
 		BaseURL: "https://digest.example/",
-		UnsubscribeURL: func(email string) string {
-			return "https://digest.example/unsubscribe?e=" + url.QueryEscape(email)
-		},
-		Now: func() time.Time { return clock },
+		Now:     func() time.Time { return clock },
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return r
+}
+
+// testUnsubscribe is the unsubscribe URL the tests give each address.
+func testUnsubscribe(email string) string {
+	return "https://digest.example/unsubscribe?e=" + url.QueryEscape(email)
+}
+
+// renderFor renders ed for sub, with testUnsubscribe's link, put together.
+func renderFor(r *Renderer, ed *digest.Edition, sub digest.Subscriber) (shown, error) {
+	return renderWith(r, ed, sub, testUnsubscribe(sub.Email))
+}
+
+// renderWith renders ed for sub with the unsubscribe URL u, put together.
+func renderWith(r *Renderer, ed *digest.Edition, sub digest.Subscriber, u string) (shown, error) {
+	c, err := r.Render(ed, sub, u)
+	if err != nil {
+		return shown{}, err
+	}
+	return shown{c.Subject.String(), c.Text.String(), c.HTML.String()}, nil
 }

@@ -21,7 +21,7 @@ func FuzzRenderSafety(f *testing.F) {
 		ed.Items[1].AlsoIn = []string{source}
 		ed.Items[1].Blurb = []string{title}
 		ed.Note = note
-		c, err := r.Render(ed, digest.Subscriber{Email: "a@example.org", Name: title})
+		c, err := renderFor(r, ed, digest.Subscriber{Email: "a@example.org", Name: title})
 		if err != nil {
 			t.Fatal(err)
 		}

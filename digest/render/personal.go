@@ -7,21 +7,11 @@ import (
 	"text/template/parse"
 )
 
-// The personal values: what differs from one subscriber's HTML to the next
-// (with the attributes the templates name, which go into the shape's key).
-const (
-	leafEmail = iota
-	leafName
-	leafUnsubscribe
-	leafSubject
-	numLeaves
-)
-
 // A ref is what a template expression refers to, as far as personal values
 // go.
 type ref struct {
-	kind refKind
-	leaf int // for refLeaf
+	kind  refKind
+	field string // for refLeaf: a digest.Slot field, or "Subject"
 }
 
 type refKind int
@@ -32,9 +22,14 @@ const (
 	refSub                  // .Subscriber
 	refAttrs                // .Subscriber.Attrs
 	refLeaf                 // a personal string
+	refBad                  // a personal value no slot stands for (.Subscriber.Topics, say)
 )
 
 func (r ref) personal() bool { return r.kind != refOther }
+
+// subjectField is the leaf of .Subject, the rendered subject line: it is
+// personal when the subject template reads personal values.
+const subjectField = "Subject"
 
 // Escaper chains html/template puts after a printed value, as they read in
 // the escaped template. The first three escape alike.
@@ -45,67 +40,61 @@ const (
 	chainURL  = "_html_template_urlfilter _html_template_urlnormalizer _html_template_attrescaper"
 )
 
-// personalUse tells how the HTML template uses the personal values, when
-// it uses them only in ways placeholders reproduce exactly: printed, each
+// personalUse tells how a template uses the personal values: the fields
+// it reads, and how the HTML template escapes each where it prints it.
+// When ok, it uses them only in ways slots reproduce exactly: printed, each
 // always with the same escaping, or tested for emptiness by if and with.
-// Then a message's HTML is its shape with the placeholders replaced, and
-// the template need not run per message.
+// Then the template's output for a subscriber is its output with a slot for
+// each value, the slots filled with their values escaped.
 type personalUse struct {
-	chains [numLeaves]string // how each value is escaped where printed; "" if never
+	ok     bool
+	fields map[string]bool   // the personal fields read, Subject included
+	chains map[string]string // HTML only: how each value is escaped where printed; "" if never
 	url    *htmltemplate.Template
 }
 
-// analyzePersonal returns how t uses the personal values, or nil when it
-// uses them in a way it cannot vouch for (a comparison, a function call, a
-// range, a variable): such templates are run for every message. t must have
-// been executed once, so that it is escaped.
-func analyzePersonal(t *htmltemplate.Template) *personalUse {
-	if t.Tree == nil {
-		return nil
-	}
-	lookup := func(name string) *parse.Tree {
+// analyzeHTML returns how t uses the personal values. t must have been
+// executed once, so that it is escaped.
+func analyzeHTML(t *htmltemplate.Template) *personalUse {
+	u := analyze(t.Tree, func(name string) *parse.Tree {
 		if t := t.Lookup(name); t != nil {
 			return t.Tree
 		}
 		return nil
-	}
-	a := &analysis{lookup: lookup, seen: map[string]bool{}, dollar: ref{kind: refRoot}}
-	a.walk(t.Tree.Root, ref{kind: refRoot})
-	if a.bad {
-		return nil
-	}
-	u := &personalUse{chains: a.chains}
+	}, false)
 	for _, c := range u.chains {
 		switch c {
-		case "", chainText, chainRC, chainAttr:
+		case "", chainText:
 		case chainURL:
-			u.url = urlProbe()
-			if u.url == nil {
-				return nil
+			if u.url = urlProbe(); u.url == nil {
+				u.ok = false
 			}
 		default:
-			return nil
+			u.ok = false
 		}
 	}
 	return u
 }
 
-// textPersonal reports whether the text template t uses the personal
-// values only by printing them as they are or testing them for emptiness,
-// so that its output for a subscriber is its shape with the values put in.
-func textPersonal(t *template.Template) bool {
-	if t.Tree == nil {
-		return false
-	}
-	lookup := func(name string) *parse.Tree {
+// analyzeText returns how the text template t uses the personal values:
+// ok when it only prints them as they are or tests them for emptiness.
+func analyzeText(t *template.Template) *personalUse {
+	return analyze(t.Tree, func(name string) *parse.Tree {
 		if t := t.Lookup(name); t != nil {
 			return t.Tree
 		}
 		return nil
+	}, true)
+}
+
+func analyze(tree *parse.Tree, lookup func(string) *parse.Tree, text bool) *personalUse {
+	a := &analysis{lookup: lookup, seen: map[string]bool{}, text: text, dollar: ref{kind: refRoot},
+		chains: map[string]string{}, fields: map[string]bool{}}
+	if tree == nil {
+		return &personalUse{}
 	}
-	a := &analysis{lookup: lookup, seen: map[string]bool{}, text: true, dollar: ref{kind: refRoot}}
-	a.walk(t.Tree.Root, ref{kind: refRoot})
-	return !a.bad
+	a.walk(tree.Root, ref{kind: refRoot})
+	return &personalUse{ok: !a.bad, fields: a.fields, chains: a.chains}
 }
 
 // urlProbe returns a template that escapes its dot as a whole href, with
@@ -122,10 +111,10 @@ func urlProbe() *htmltemplate.Template {
 	return p
 }
 
-// escape returns v escaped as the template escapes the value of leaf.
-func (u *personalUse) escape(leaf int, v string) (string, bool) {
-	switch u.chains[leaf] {
-	case chainText, chainRC, chainAttr:
+// escape returns v escaped as html/template escapes it with chain.
+func (u *personalUse) escape(chain, v string) (string, bool) {
+	switch chain {
+	case chainText:
 		return templateEscape(v), true
 	case chainURL:
 		if s, ok := plainURL(v); ok {
@@ -181,12 +170,16 @@ type analysis struct {
 	lookup func(name string) *parse.Tree
 	text   bool // a text/template: values print unescaped
 	seen   map[string]bool
-	chains [numLeaves]string
+	chains map[string]string // by field
+	fields map[string]bool   // the personal fields read
 	bad    bool
 	// dollar is what $ refers to: the data, or in a template called by
 	// {{template}} the value it was called with.
 	dollar ref
 }
+
+// subscriberFields are the fields of digest.Subscriber a slot stands for.
+var subscriberFields = map[string]bool{"Email": true, "Name": true, "Status": true, "Cadence": true, "Timezone": true}
 
 // apply follows field names from base.
 func apply(base ref, idents []string) ref {
@@ -196,28 +189,25 @@ func apply(base ref, idents []string) ref {
 			switch id {
 			case "Subscriber":
 				base = ref{kind: refSub}
-			case "UnsubscribeURL":
-				base = ref{kind: refLeaf, leaf: leafUnsubscribe}
-			case "Subject":
-				base = ref{kind: refLeaf, leaf: leafSubject}
+			case "UnsubscribeURL", subjectField:
+				base = ref{kind: refLeaf, field: id}
 			default:
 				base = ref{}
 			}
 		case refSub:
-			switch id {
-			case "Email":
-				base = ref{kind: refLeaf, leaf: leafEmail}
-			case "Name":
-				base = ref{kind: refLeaf, leaf: leafName}
-			case "Attrs":
+			switch {
+			case subscriberFields[id]:
+				base = ref{kind: refLeaf, field: id}
+			case id == "Attrs":
 				base = ref{kind: refAttrs}
-			default:
-				base = ref{}
+			default: // Topics, Line, a method: no slot stands for them
+				base = ref{kind: refBad}
 			}
-		default:
-			// A named attribute is in the shape's key; a field of a
-			// string is an error at run time.
-			base = ref{}
+		case refAttrs:
+			base = ref{kind: refLeaf, field: "Attrs." + id}
+		case refOther:
+		default: // a field of a string, of something bad
+			base = ref{kind: refBad}
 		}
 	}
 	return base
@@ -226,6 +216,17 @@ func apply(base ref, idents []string) ref {
 // resolve returns what node n refers to, and whether it is a plain
 // reference (dot, a field, a variable) rather than a computed value.
 func (a *analysis) resolve(n parse.Node, dot ref) (ref, bool) {
+	r, plain := a.resolve1(n, dot)
+	switch r.kind {
+	case refLeaf:
+		a.fields[r.field] = true
+	case refBad:
+		a.bad = true
+	}
+	return r, plain
+}
+
+func (a *analysis) resolve1(n parse.Node, dot ref) (ref, bool) {
 	switch n := n.(type) {
 	case *parse.DotNode:
 		return dot, true
@@ -315,13 +316,7 @@ func (a *analysis) walk(n parse.Node, dot ref) {
 				return
 			}
 		}
-		if callee.kind == refAttrs {
-			// Its {{.NAME}} would be an attribute missing from the
-			// shape's key (see attrNames).
-			a.bad = true
-			return
-		}
-		key := n.Name + "\x00" + string(rune('0'+callee.kind)) + string(rune('0'+callee.leaf))
+		key := n.Name + "\x00" + string(rune('0'+callee.kind)) + callee.field
 		if a.seen[key] {
 			return
 		}
@@ -378,6 +373,7 @@ func (a *analysis) action(pipe *parse.PipeNode, dot ref) {
 		a.bad = true // printing the whole subscriber, say
 		return
 	}
+	leaf := r.field
 	var chain []string
 	for _, c := range pipe.Cmds[1:] {
 		id, ok := c.Args[0].(*parse.IdentifierNode)
@@ -398,9 +394,9 @@ func (a *analysis) action(pipe *parse.PipeNode, dot ref) {
 	case chainText, chainRC, chainAttr:
 		c = chainText // all three escape alike
 	}
-	if prev := a.chains[r.leaf]; prev != "" && prev != c || c == "" {
+	if prev := a.chains[leaf]; prev != "" && prev != c || c == "" {
 		a.bad = true
 		return
 	}
-	a.chains[r.leaf] = c
+	a.chains[leaf] = c
 }

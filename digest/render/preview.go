@@ -13,16 +13,17 @@ import (
 	"github.com/digest-newsletter/digest/digest"
 )
 
-// WritePreview writes c into dir (made if missing) as index.html (the HTML
-// part), message.txt (the text part) and subject.txt, for a person to open.
-func WritePreview(dir string, c digest.Content) error {
+// WritePreview writes c, a message put together (see Renderer.Render),
+// into dir (made if missing) as index.html (the HTML part), message.txt (the
+// text part) and subject.txt, for a person to open.
+func WritePreview(dir string, c *digest.Compiled) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write preview: %w", err)
 	}
 	for name, body := range map[string]string{
-		"index.html":  c.HTML,
-		"message.txt": c.Text,
-		"subject.txt": c.Subject + "\n",
+		"index.html":  c.HTML.String(),
+		"message.txt": c.Text.String(),
+		"subject.txt": c.Subject.String() + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			return fmt.Errorf("write preview: %w", err)
@@ -43,12 +44,13 @@ func WritePreview(dir string, c digest.Content) error {
 // Routes: / (the page; ?w=375 shows the HTML at a phone's width), /html and
 // /text (the parts; ?sub=N or ?email=ADDR picks the subscriber), /version
 // (changes when the templates do). The page lists the first 200
-// subscribers; any other is found by address.
-func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string) http.Handler {
+// subscribers; any other is found by address. unsubscribe gives each
+// subscriber's unsubscribe URL (nil: none).
+func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string, unsubscribe func(email string) string) http.Handler {
 	if len(subs) == 0 {
 		subs = []digest.Subscriber{{Email: "reader@example.com", Name: "Example Reader"}}
 	}
-	p := &preview{load: load, ed: ed, subs: subs, dir: watchDir, stamp: "-"}
+	p := &preview{load: load, ed: ed, subs: subs, dir: watchDir, stamp: "-", unsubscribe: unsubscribe}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.page)
 	mux.HandleFunc("GET /html", p.part)
@@ -63,6 +65,8 @@ type preview struct {
 	ed   *digest.Edition
 	subs []digest.Subscriber
 	dir  string
+	// unsubscribe returns a subscriber's unsubscribe URL; nil: none.
+	unsubscribe func(email string) string
 
 	mu      sync.Mutex
 	stamp   string // the watched files' times and sizes at the last load
@@ -127,13 +131,24 @@ func (p *preview) subscriber(req *http.Request) int {
 	return i
 }
 
-func (p *preview) render(req *http.Request) (digest.Content, int, error) {
+// shown is a message as the preview shows it.
+type shown struct{ Subject, Text, HTML string }
+
+func (p *preview) render(req *http.Request) (shown, int, error) {
 	r, v, err := p.current()
 	if err != nil {
-		return digest.Content{}, v, err
+		return shown{}, v, err
 	}
-	c, err := r.Render(p.ed, p.subs[p.subscriber(req)])
-	return c, v, err
+	sub := p.subs[p.subscriber(req)]
+	var u string
+	if p.unsubscribe != nil {
+		u = p.unsubscribe(sub.Email)
+	}
+	c, err := r.Render(p.ed, sub, u)
+	if err != nil {
+		return shown{}, v, err
+	}
+	return shown{c.Subject.String(), c.Text.String(), c.HTML.String()}, v, nil
 }
 
 func (p *preview) serveVersion(w http.ResponseWriter, req *http.Request) {
@@ -169,7 +184,7 @@ func (p *preview) page(w http.ResponseWriter, req *http.Request) {
 	}
 	subs := p.subs[:min(len(p.subs), maxListed)]
 	data := struct {
-		Content digest.Content
+		Content shown
 		Err     error
 		Version int
 		Sub     int

@@ -53,7 +53,7 @@ func TestPreviewHandler(t *testing.T) {
 		{Email: "ada@example.org", Name: "Ada"},
 		{Email: "bob@example.org", Name: "Bob <b>"},
 	}
-	srv := httptest.NewServer(PreviewHandler(load, testEdition(3), subs, dir))
+	srv := httptest.NewServer(PreviewHandler(load, testEdition(3), subs, dir, nil))
 	defer srv.Close()
 
 	code, page := get(t, srv.URL+"/")
@@ -130,11 +130,11 @@ func TestPreviewHandler(t *testing.T) {
 
 func TestWritePreview(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "preview")
-	c := digest.Content{Subject: "S", Text: "T\n", HTML: "<p>H</p>"}
+	c := &digest.Compiled{Subject: digest.Plain("S"), Text: digest.Plain("T\n"), HTML: digest.Plain("<p>H</p>")}
 	if err := WritePreview(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{"index.html": c.HTML, "message.txt": c.Text, "subject.txt": "S\n"} {
+	for name, want := range map[string]string{"index.html": "<p>H</p>", "message.txt": "T\n", "subject.txt": "S\n"} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

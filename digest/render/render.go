@@ -9,15 +9,18 @@
 // template's <style> block is inlined into style attributes by
 // go-premailer.
 //
-// Rendering is cached per edition and item set: the templates run once with
-// placeholders for the subscriber's address and name, the unsubscribe link
-// and the subject, the HTML is inlined once, and each message is that
-// result with its own values put in. This holds when the templates only
-// print those values or test them for emptiness; a template that compares
-// or transforms them is run (and, for the HTML, inlined) per message, with
-// the same output. RenderFilling gives a cached part as its shape and the
-// subscriber's values, not put together (a digest.Filling), so that the
-// mailer encodes the shape once.
+// Compile renders a view of an edition once for every subscriber who gets
+// the same message but for their own values (a digest.Compiled): the
+// templates run on data that holds no subscriber's values, only a marker
+// for each personal field they read (address, name, status, cadence, time
+// zone, each named attribute, the unsubscribe link), and the output, its
+// HTML inlined once, is cut at the markers into shared literals and slots.
+// Which fields are read is found in the templates when they are parsed.
+// This holds when the templates only print those values or test them for
+// emptiness; a template that compares, transforms or ranges over them is
+// run (and, for the HTML, inlined) for each subscriber alone. The renderer
+// keeps nothing between calls: the dispatcher keeps the compiled views of
+// a run.
 //
 // The package neither sends mail nor builds MIME; see package mailer.
 package render
@@ -37,15 +40,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"text/template"
-	"text/template/parse"
 	"time"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	xhtml "golang.org/x/net/html"
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/templates"
@@ -68,8 +69,6 @@ type Options struct {
 	// LogoURL is an image shown above the name; it must be an absolute
 	// http(s) URL. Empty: no image.
 	LogoURL string
-	// UnsubscribeURL returns a subscriber's unsubscribe link. Nil: no link.
-	UnsubscribeURL func(email string) string
 	// GroupBy groups the items: "source" (default), "topic" (first tag) or
 	// "none".
 	GroupBy string
@@ -84,9 +83,9 @@ type Options struct {
 }
 
 // A Renderer renders editions with one set of templates. It is safe for
-// concurrent use. An edition must not be changed in place once rendered: a
-// changed edition is a new value (a filtered copy, say), not the same one
-// edited.
+// concurrent use and keeps nothing from one call to the next: a compiled
+// message is its caller's to keep (the dispatcher keeps one per view and
+// variant for a run).
 type Renderer struct {
 	opts    Options
 	subject *template.Template
@@ -95,37 +94,22 @@ type Renderer struct {
 	files   map[string]string // template name → file name as the user sees it
 	policy  *bluemonday.Policy
 	md      goldmark.Markdown
-	token   string            // a random word, the stem of placeholder values
-	toks    [numLeaves]string // the placeholders: token, the leaf's letter, "q"
-	attrs   map[string]bool   // subscriber attributes the templates name
-	// attrList is attrs sorted, for shape keys.
-	attrList []string
-	// personal is how the HTML template uses the personal values, or nil
-	// if each message must run it (see renderHTML).
-	personal *personalUse
-	// textFast is set when the text template only prints or tests the
-	// personal values: a message's text is then its shape's, values put in.
-	textFast bool
-	// subjectFast is set when the subject template only prints or tests
-	// the personal values: a message's subject is then its shape's,
-	// values put in (see cachedSubject).
-	subjectFast bool
-
-	inlines     atomic.Int64 // CSS inlinings done, for tests
-	subjectRuns atomic.Int64 // subject template runs, for tests
-
-	mu       sync.Mutex
-	seq      int // numbers editionViews
-	editions map[string]*editionView
-	byPtr    map[*digest.Edition]seenEdition
-	shapes   map[string]*shape // see renderHTML
-	subjects map[string]*subjectShape
+	token   string // a random word, the stem of the slots' markers
+	// fields are the personal fields the templates read, sorted; a
+	// marker is token, the field's index in fields, and "q".
+	fields []string
+	// subjectFields are the fields the subject template reads.
+	subjectFields map[string]bool
+	// chains are how the HTML part escapes each field where it prints it.
+	chains map[string]string
+	html0  *personalUse
+	// shared is set when every template uses the personal values only in
+	// ways slots reproduce (see personalUse); else each subscriber's
+	// message is compiled on its own.
+	shared bool
 }
 
 var _ digest.Renderer = (*Renderer)(nil)
-
-// maxCached bounds each cache; when full it is emptied.
-const maxCached = 64
 
 // New parses the templates and returns a Renderer. A template that does not
 // parse is reported as a *digest.InputError naming its file and line.
@@ -152,18 +136,11 @@ func New(opts Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	r := &Renderer{
-		opts:     opts,
-		files:    map[string]string{},
-		policy:   newPolicy(),
-		md:       newMarkdown(opts.NoteUnsafeHTML),
-		token:    fmt.Sprintf("zq%xq", tok),
-		editions: map[string]*editionView{},
-		byPtr:    map[*digest.Edition]seenEdition{},
-		shapes:   map[string]*shape{},
-		subjects: map[string]*subjectShape{},
-	}
-	for i := range r.toks {
-		r.toks[i] = r.token + string(rune('a'+i)) + "q"
+		opts:   opts,
+		files:  map[string]string{},
+		policy: newPolicy(),
+		md:     newMarkdown(opts.NoteUnsafeHTML),
+		token:  fmt.Sprintf("zq%xq", tok),
 	}
 	src := map[string]string{}
 	for _, name := range templates.Names() {
@@ -187,27 +164,42 @@ func New(opts Options) (*Renderer, error) {
 	if err := r.html.Execute(io.Discard, Data{Refs: &Refs{}}); errors.As(err, &he) {
 		return nil, r.inputError(err)
 	}
-	r.personal = analyzePersonal(r.html)
 	if r.text, err = template.New(templates.Text).Option("missingkey=error").Funcs(funcs()).Parse(src[templates.Text]); err != nil {
 		return nil, r.inputError(err)
 	}
-	r.textFast = textPersonal(r.text)
-	// The text part is cached per shape too (r.textFast): the attributes
-	// it names belong in the key as much as the HTML's do.
-	var trees []*parse.Tree
-	for _, t := range r.subject.Templates() {
-		trees = append(trees, t.Tree)
-	}
-	for _, t := range r.html.Templates() {
-		trees = append(trees, t.Tree)
-	}
-	for _, t := range r.text.Templates() {
-		trees = append(trees, t.Tree)
-	}
-	r.attrs = attrNames(trees...)
-	r.attrList = slices.Sorted(maps.Keys(r.attrs))
-	r.subjectFast = textPersonal(r.subject)
+	r.analyze()
 	return r, nil
+}
+
+// analyze finds the personal fields the templates read and how, and
+// whether slots can stand for them.
+func (r *Renderer) analyze() {
+	subj, text, html := analyzeText(r.subject), analyzeText(r.text), analyzeHTML(r.html)
+	r.html0 = html
+	r.shared = subj.ok && text.ok && html.ok
+	r.subjectFields = subj.fields
+	all := map[string]bool{}
+	for _, u := range []*personalUse{subj, text, html} {
+		for f := range u.fields {
+			if f != subjectField {
+				all[f] = true
+			}
+		}
+	}
+	if !subj.fields[subjectField] {
+		delete(subj.fields, subjectField) // .Subject is empty in the subject template
+	}
+	r.fields = slices.Sorted(maps.Keys(all))
+	// A value in the subject reaches the HTML as the subject is printed.
+	r.chains = maps.Clone(html.chains)
+	if c := html.chains[subjectField]; c != "" {
+		for f := range subj.fields {
+			if prev := r.chains[f]; prev != "" && prev != c {
+				r.shared = false
+			}
+			r.chains[f] = c
+		}
+	}
 }
 
 // readTemplate reads name from dir, or from the defaults when dir lacks it.
@@ -307,62 +299,216 @@ func (r *Renderer) Files() []string {
 	return fs
 }
 
-// Check renders ed for sub with every template, without caching, and
-// returns the first error: a *digest.InputError naming the template file,
-// line and column. Run it before sending the first message.
-func (r *Renderer) Check(ed *digest.Edition, sub digest.Subscriber) error {
+// Check renders ed for sub with every template, as the run does (alone
+// and, when the templates allow, compiled with slots), and returns the
+// first error: a *digest.InputError naming the template file, line and
+// column. Run it before sending the first message.
+func (r *Renderer) Check(ed *digest.Edition, sub digest.Subscriber, unsubscribe string) error {
+	if _, err := r.compileAlone(ed, sub, unsubscribe); err != nil {
+		return err
+	}
+	_, err := r.Compile(ed, sub, unsubscribe)
+	return err
+}
+
+// Render renders ed for sub: their message put together, a
+// digest.Compiled with no slots, as preview and the web archive show it.
+// Errors from templates are *digest.InputError.
+func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber, unsubscribe string) (*digest.Compiled, error) {
+	c, err := r.Compile(ed, sub, unsubscribe)
+	if err != nil {
+		return nil, err
+	}
+	return c.For(sub, unsubscribe), nil
+}
+
+// Variant returns which compiled message of an edition view sub gets (see
+// digest.Renderer): which of the personal fields the templates read sub
+// has empty or missing. A value with a line break or NUL, or, in the
+// subject, white space that the subject line would fold, is not shared:
+// folding it is not the same as folding the subject around a slot.
+func (r *Renderer) Variant(sub digest.Subscriber, unsubscribe string) (string, bool) {
+	if !r.shared {
+		return "", false
+	}
+	b := make([]byte, len(r.fields))
+	for i, f := range r.fields {
+		v, ok := digest.FieldValue(f, sub, unsubscribe)
+		switch {
+		case !ok:
+			b[i] = '-'
+		case v == "":
+			b[i] = '0'
+		case strings.ContainsAny(v, "\r\n\x00"), r.subjectFields[f] && !isOneLine(v):
+			return "", false
+		default:
+			if c := r.chains[f]; c == chainURL {
+				if _, ok := r.html0.escape(c, v); !ok {
+					return "", false
+				}
+			}
+			b[i] = '1'
+		}
+	}
+	return string(b), true
+}
+
+// Compile renders ed for the subscribers of sub's variant (see Variant):
+// the templates run on data that holds no subscriber's values, only a
+// marker for each personal field sub has not empty, and the output is cut
+// at the markers into literals and slots. Nothing of sub's can reach the
+// literals, so no subscriber's message can carry another's values. When
+// sub's variant is not shared, it renders sub's message alone.
+func (r *Renderer) Compile(ed *digest.Edition, sub digest.Subscriber, unsubscribe string) (*digest.Compiled, error) {
+	if _, ok := r.Variant(sub, unsubscribe); !ok {
+		return r.compileAlone(ed, sub, unsubscribe)
+	}
 	ev, err := r.edition(ed)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d := r.data(ev, sub)
-	if d.Subject, err = r.renderSubject(ev, d); err != nil {
-		return err
+	var m digest.Subscriber
+	var mUnsubscribe string
+	for i, f := range r.fields {
+		v, ok := digest.FieldValue(f, sub, unsubscribe)
+		if !ok {
+			continue // an attribute missing from sub's row: missing here too
+		}
+		if v != "" {
+			v = r.marker(i)
+		}
+		switch f {
+		case "Email":
+			m.Email = v
+		case "Name":
+			m.Name = v
+		case "Status":
+			m.Status = v
+		case "Cadence":
+			m.Cadence = v
+		case "Timezone":
+			m.Timezone = v
+		case "UnsubscribeURL":
+			mUnsubscribe = v
+		default:
+			if m.Attrs == nil {
+				m.Attrs = map[string]string{}
+			}
+			m.Attrs[strings.TrimPrefix(f, "Attrs.")] = v
+		}
 	}
-	if _, err := r.exec(r.text, d); err != nil {
-		return err
-	}
-	h, err := r.exec(r.html, d)
+	subject, text, html, err := r.run(ev, r.data(ev, m, mUnsubscribe))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := inline(h); err != nil {
-		return fmt.Errorf("inline css: %w", err)
+	c := &digest.Compiled{}
+	slots := map[string]int{}
+	parts := []struct {
+		doc  string
+		html bool
+		dst  *digest.Part
+	}{{subject, false, &c.Subject}, {text, false, &c.Text}, {html, true, &c.HTML}}
+	for _, p := range parts {
+		part, ok := r.cut(p.doc, p.html, c, slots)
+		if !ok {
+			// A marker where the analysis saw none: trust the data, not
+			// the analysis.
+			return r.compileAlone(ed, sub, unsubscribe)
+		}
+		*p.dst = part
 	}
-	return nil
+	return c, nil
 }
 
-// Render renders ed for sub. Errors from templates are *digest.InputError.
-func (r *Renderer) Render(ed *digest.Edition, sub digest.Subscriber) (digest.Content, error) {
-	return r.render(ed, sub, false)
-}
-
-// RenderFilling renders ed for sub as Render does, but gives the parts
-// that come from a cached shape as Fillings: the shape's text and this
-// subscriber's values, not copied into one string.
-func (r *Renderer) RenderFilling(ed *digest.Edition, sub digest.Subscriber) (digest.Content, error) {
-	return r.render(ed, sub, true)
-}
-
-var _ digest.FillingRenderer = (*Renderer)(nil)
-
-func (r *Renderer) render(ed *digest.Edition, sub digest.Subscriber, filling bool) (digest.Content, error) {
+// compileAlone renders sub's message alone: the templates run on sub's
+// own data. The result has no slots.
+func (r *Renderer) compileAlone(ed *digest.Edition, sub digest.Subscriber, unsubscribe string) (*digest.Compiled, error) {
 	ev, err := r.edition(ed)
 	if err != nil {
-		return digest.Content{}, err
+		return nil, err
 	}
-	d := r.data(ev, sub)
-	var buf [256]byte
-	key := r.shapeKey(buf[:0], ev, d)
-	if d.Subject, err = r.cachedSubject(ev, d, key); err != nil {
-		return digest.Content{}, err
-	}
-	d.Subject = r.opts.SubjectPrefix + d.Subject
-	p, err := r.renderHTML(d, key, filling)
+	subject, text, html, err := r.run(ev, r.data(ev, sub, unsubscribe))
 	if err != nil {
-		return digest.Content{}, err
+		return nil, err
 	}
-	return digest.Content{Subject: d.Subject, Text: p.text, HTML: p.html, TextFill: p.textFill, HTMLFill: p.htmlFill}, nil
+	return &digest.Compiled{Subject: digest.Plain(subject), Text: digest.Plain(text), HTML: digest.Plain(html)}, nil
+}
+
+// run runs the templates on d: the subject line (the note's front matter
+// subject if any, else the subject template's output on one line), the
+// text part and the HTML part with its CSS inlined.
+func (r *Renderer) run(ev *editionView, d Data) (subject, text, html string, err error) {
+	subject = ev.note.subject
+	if subject == "" {
+		s, err := r.exec(r.subject, d)
+		if err != nil {
+			return "", "", "", err
+		}
+		subject = oneLine(s)
+	}
+	subject = r.opts.SubjectPrefix + subject
+	d.Subject = subject
+	if text, err = r.exec(r.text, d); err != nil {
+		return "", "", "", err
+	}
+	doc, err := r.exec(r.html, d)
+	if err != nil {
+		return "", "", "", err
+	}
+	if html, err = inline(doc); err != nil {
+		return "", "", "", fmt.Errorf("inline css: %w", err)
+	}
+	return subject, text, html, nil
+}
+
+// marker returns the marker of r.fields[i].
+func (r *Renderer) marker(i int) string {
+	return r.token + strconv.Itoa(i) + "q"
+}
+
+// cut cuts doc at the markers into a Part, adding to c.Slots a slot for
+// each field and escaping (raw, or as the HTML part prints the field) not
+// in slots yet. It reports false for a marker of a field the HTML part is
+// not known to print.
+func (r *Renderer) cut(doc string, html bool, c *digest.Compiled, slots map[string]int) (digest.Part, bool) {
+	var p digest.Part
+	for {
+		i := strings.Index(doc, r.token)
+		if i < 0 {
+			break
+		}
+		rest := doc[i+len(r.token):]
+		n := strings.IndexByte(rest, 'q')
+		f, err := strconv.Atoi(rest[:max(n, 0)])
+		if n <= 0 || err != nil || f < 0 || f >= len(r.fields) {
+			return p, false
+		}
+		field := r.fields[f]
+		key := field
+		var escape func(string) string
+		if html {
+			chain := r.chains[field]
+			if chain == "" {
+				return p, false
+			}
+			key += "\x00html"
+			escape = func(v string) string {
+				w, _ := r.html0.escape(chain, v) // Variant checked it escapes
+				return xhtml.EscapeString(unescape(w))
+			}
+		}
+		slot, ok := slots[key]
+		if !ok {
+			slot = len(c.Slots)
+			slots[key] = slot
+			c.Slots = append(c.Slots, digest.Slot{Field: field, Escape: escape})
+		}
+		p.Lits = append(p.Lits, doc[:i])
+		p.Slots = append(p.Slots, slot)
+		doc = rest[n+1:]
+	}
+	p.Lits = append(p.Lits, doc)
+	return p, true
 }
 
 // exec runs t on d. Every run gets its own Refs.
@@ -382,156 +528,29 @@ func (r *Renderer) exec(t any, d Data) (string, error) {
 	return buf.String(), nil
 }
 
-// renderSubject renders the subject line: the note's front matter subject
-// if any, else the subject template's output, on one line.
-func (r *Renderer) renderSubject(ev *editionView, d Data) (string, error) {
-	if ev.note.subject != "" {
-		return ev.note.subject, nil
-	}
-	r.subjectRuns.Add(1)
-	s, err := r.exec(r.subject, d)
-	if err != nil {
-		return "", err
-	}
-	return oneLine(s), nil
-}
-
-// A subjectShape is the subject template's output for the messages of one
-// shape key, with placeholders for the address, name and unsubscribe link.
-type subjectShape struct {
-	out  holes
-	line string // the subject, when out has no placeholders
-}
-
-// cachedSubject renders the subject line as renderSubject does, but when
-// the subject template only prints the address, name and unsubscribe link
-// or tests them for emptiness (r.subjectFast), the template runs once per
-// shape key (see shapeKey), with placeholders for the values that are not
-// empty, and a message's subject is that output with its own values put
-// in, then put on one line. The subject is no placeholder of its own:
-// .Subject is empty in the subject template, in the shape as in the
-// message. Should the placeholders fail to render, the message's own run
-// decides.
-func (r *Renderer) cachedSubject(ev *editionView, d Data, key []byte) (string, error) {
-	if ev.note.subject != "" || !r.subjectFast {
-		return r.renderSubject(ev, d)
-	}
-	r.mu.Lock()
-	ss, ok := r.subjects[string(key)]
-	r.mu.Unlock()
-	if !ok {
-		td := d
-		for i, v := range []*string{&td.Subscriber.Email, &td.Subscriber.Name, &td.UnsubscribeURL} {
-			if *v != "" {
-				*v = r.toks[i]
-			}
-		}
-		td.Subject = ""
-		r.subjectRuns.Add(1)
-		out, err := r.exec(r.subject, td)
-		if err != nil {
-			return r.renderSubject(ev, d)
-		}
-		ss = &subjectShape{out: cut(out, r.token)}
-		if len(ss.out.leaves) == 0 {
-			ss.line = oneLine(out)
-		}
-		r.mu.Lock()
-		if old, ok := r.subjects[string(key)]; ok {
-			ss = old // another goroutine was first
-		} else {
-			if len(r.subjects) >= maxCached {
-				clear(r.subjects)
-			}
-			r.subjects[string(key)] = ss
-		}
-		r.mu.Unlock()
-	}
-	if len(ss.out.leaves) == 0 {
-		return ss.line, nil
-	}
-	vals := [numLeaves]string{leafEmail: d.Subscriber.Email, leafName: d.Subscriber.Name, leafUnsubscribe: d.UnsubscribeURL}
-	return oneLine(ss.out.fill(&vals)), nil
-}
-
-// shapeKey appends to b what a message's shapes are cached by: everything
-// in d that placeholders do not stand for, and which of the address, name
-// and unsubscribe link are empty (an empty value stays empty in a shape, so
-// that {{if}} and {{with}} take the branch the value would). The HTML and
-// text shapes add whether the subject is empty. Each string goes in after
-// its length, so no two keys read alike.
-//
-// Of the subscriber's attributes only those the templates name are part of
-// the key: a list where each subscriber has a company of their own would
-// otherwise get a shape, and an inlining, per message. The key only decides
-// what is cached; renderHTML checks every message against its shape, so an
-// HTML template that shows attributes without naming them (range
-// .Subscriber.Attrs) is still right, only slow, and the analysis of the
-// text and subject templates turns such a use down.
-func (r *Renderer) shapeKey(b []byte, ev *editionView, d Data) []byte {
-	sub := d.Subscriber
-	b = strconv.AppendInt(b, int64(ev.seq), 10)
-	b = append(b, ':', present(sub.Email), present(sub.Name), present(d.UnsubscribeURL))
-	b = appendString(b, sub.Status)
-	b = appendString(b, sub.Cadence)
-	b = appendString(b, sub.Timezone)
-	b = strconv.AppendInt(b, int64(len(sub.Topics)), 10)
-	b = append(b, '#')
-	for _, t := range sub.Topics {
-		b = appendString(b, t)
-	}
-	for _, k := range r.attrList {
-		if v, ok := sub.Attrs[k]; ok {
-			b = appendString(b, v)
-		} else {
-			b = append(b, '-')
-		}
-	}
-	return b
-}
-
-// present is '1' for a value that is not empty, else '0'.
-func present(s string) byte {
-	if s == "" {
-		return '0'
-	}
-	return '1'
-}
-
-// appendString appends s after its length and a colon.
-func appendString(b []byte, s string) []byte {
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, ':')
-	return append(b, s...)
-}
-
 // data returns the templates' data for one subscriber.
-func (r *Renderer) data(ev *editionView, sub digest.Subscriber) Data {
-	sub.Line = 0 // not the templates' business, and it would defeat the cache
-	d := Data{
-		Edition:    ev.Edition,
-		Items:      ev.Edition.Items,
-		Groups:     ev.groups,
-		Subscriber: sub,
-		Name:       r.opts.Name,
-		Lang:       r.opts.Lang,
-		Date:       ev.date,
-		ArchiveURL: ev.archiveURL,
-		LogoURL:    safeURL(r.opts.LogoURL),
-		NoteHTML:   ev.note.html,
-		NoteText:   ev.note.text,
-		Refs:       &Refs{n: ev.note.links},
+func (r *Renderer) data(ev *editionView, sub digest.Subscriber, unsubscribe string) Data {
+	sub.Line = 0 // not the templates' business
+	return Data{
+		Edition:        ev.Edition,
+		Items:          ev.Edition.Items,
+		Groups:         ev.groups,
+		Subscriber:     sub,
+		Name:           r.opts.Name,
+		Lang:           r.opts.Lang,
+		Date:           ev.date,
+		UnsubscribeURL: unsubscribe,
+		ArchiveURL:     ev.archiveURL,
+		LogoURL:        safeURL(r.opts.LogoURL),
+		NoteHTML:       ev.note.html,
+		NoteText:       ev.note.text,
+		Refs:           &Refs{n: ev.note.links},
 	}
-	if r.opts.UnsubscribeURL != nil {
-		d.UnsubscribeURL = r.opts.UnsubscribeURL(sub.Email)
-	}
-	return d
 }
 
 // An editionView is the part of the data common to every subscriber of an
 // edition with one set of items.
 type editionView struct {
-	seq        int // unique within the Renderer
 	Edition    Edition
 	groups     []Group
 	note       note
@@ -539,49 +558,16 @@ type editionView struct {
 	archiveURL string
 }
 
-// edition returns the view of ed, cached by its ID and content: a
-// filtered copy of an edition (fewer items) has a view of its own.
+// edition returns the templates' view of ed.
 func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 	if ed == nil {
 		return nil, errors.New("render: no edition")
-	}
-	r.mu.Lock()
-	seen, ok := r.byPtr[ed]
-	r.mu.Unlock()
-	if ok && seen.same(ed) {
-		return seen.ev, nil
-	}
-	var key strings.Builder
-	for _, s := range []string{ed.ID, ed.Cadence, ed.Subject, ed.Overview, ed.Created.String(), ed.Note} {
-		key.WriteString(s)
-		key.WriteByte(0)
-	}
-	for _, it := range ed.Items {
-		for _, s := range []string{it.ID, it.URL, it.Title, it.Source, it.SourceURL, it.Author, it.Published.String(), strconv.Itoa(len(it.Text))} {
-			key.WriteString(s)
-			key.WriteByte(0)
-		}
-		for _, ss := range [][]string{it.Blurb, it.AlsoIn, it.Tags} {
-			for _, s := range ss {
-				key.WriteString(s)
-				key.WriteByte(1)
-			}
-			key.WriteByte(0)
-		}
-	}
-	k := key.String()
-	r.mu.Lock()
-	ev, ok := r.editions[k]
-	r.mu.Unlock()
-	if ok {
-		r.remember(ed, ev)
-		return ev, nil
 	}
 	n, err := renderNote(r.md, r.policy, r.opts.NoteUnsafeHTML, ed.Note, 72)
 	if err != nil {
 		return nil, err
 	}
-	ev = &editionView{
+	ev := &editionView{
 		Edition: Edition{
 			ID:       ed.ID,
 			Cadence:  ed.Cadence,
@@ -600,39 +586,5 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 	if r.opts.BaseURL != "" && ed.ID != "" {
 		ev.archiveURL = safeURL(r.opts.BaseURL + "/archive/" + ed.ID)
 	}
-	r.mu.Lock()
-	if len(r.editions) >= maxCached {
-		clear(r.editions)
-	}
-	r.seq++
-	ev.seq = r.seq
-	r.editions[k] = ev
-	r.mu.Unlock()
-	r.remember(ed, ev)
 	return ev, nil
-}
-
-// A seenEdition is an edition pointer rendered before, with what it held
-// then: the same pointer holding the same slice of items skips building the
-// cache key. Items must not be changed in place while they are rendered.
-type seenEdition struct {
-	ed digest.Edition // a shallow copy
-	ev *editionView
-}
-
-func (s seenEdition) same(ed *digest.Edition) bool {
-	a, b := s.ed, *ed
-	return a.ID == b.ID && a.Cadence == b.Cadence && a.Subject == b.Subject && a.Overview == b.Overview &&
-		a.Note == b.Note && a.Created.Equal(b.Created) && len(a.Items) == len(b.Items) &&
-		(len(a.Items) == 0 || &a.Items[0] == &b.Items[0])
-}
-
-// remember notes that ed renders as ev.
-func (r *Renderer) remember(ed *digest.Edition, ev *editionView) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.byPtr) >= maxCached {
-		clear(r.byPtr)
-	}
-	r.byPtr[ed] = seenEdition{ed: *ed, ev: ev}
 }

@@ -43,7 +43,7 @@ func golden(t *testing.T, name, got string) {
 
 func TestGolden(t *testing.T) {
 	r := newTestRenderer(t, "")
-	c, err := r.Render(testEdition(7), testSubscriber)
+	c, err := renderFor(r, testEdition(7), testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestSubject(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ed := testEdition(3)
 			tt.edit(ed)
-			c, err := r.Render(ed, testSubscriber)
+			c, err := renderFor(r, ed, testSubscriber)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestHostileFeedData(t *testing.T) {
 	for _, unsafe := range []bool{false} {
 		r := newTestRenderer(t, "")
 		r.opts.NoteUnsafeHTML = unsafe
-		c, err := r.Render(hostile(), testSubscriber)
+		c, err := renderFor(r, hostile(), testSubscriber)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestSanitizeFunction(t *testing.T) {
 	ed.Items[0].Text = `<p>Good <em>text</em> <a href="https://ok.example/">link</a></p>` +
 		`<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">js</a>` +
 		`<a href="/relative">rel</a><form action="https://evil.example/"><input name=p></form><iframe src="https://evil.example/"></iframe>`
-	c, err := r.Render(ed, testSubscriber)
+	c, err := renderFor(r, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestNoteUnsafeHTML(t *testing.T) {
 	}
 	ed := testEdition(1)
 	ed.Note = "Hello <b class=\"x\">bold</b>\n\n<table><tr><td>cell</td></tr></table>"
-	c, err := r.Render(ed, testSubscriber)
+	c, err := renderFor(r, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestNoteUnsafeHTML(t *testing.T) {
 		}
 	}
 	safe := newTestRenderer(t, "")
-	c, err = safe.Render(ed, testSubscriber)
+	c, err = renderFor(safe, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestTextPart(t *testing.T) {
 	r := newTestRenderer(t, "")
 	ed := hostile()
 	ed.Items[0].Title = "Tom & Jerry <3 \"quotes\" it's " + strings.Repeat("long ", 30)
-	c, err := r.Render(ed, testSubscriber)
+	c, err := renderFor(r, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestTextPart(t *testing.T) {
 func TestHTMLSize(t *testing.T) {
 	r := newTestRenderer(t, "")
 	ed := testEdition(30)
-	c, err := r.Render(ed, testSubscriber)
+	c, err := renderFor(r, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,9 +255,10 @@ func TestHTMLSize(t *testing.T) {
 	t.Logf("HTML of a 30-item edition: %d bytes", len(c.HTML))
 }
 
-// TestPersonalParts checks that the cached, inlined-once HTML with the
-// subscriber's values put in equals inlining each message on its own, for
-// templates that use the personal values in every way.
+// TestPersonalParts checks that a compiled message with the subscriber's
+// values put in equals running and inlining the templates for that
+// subscriber alone, for templates that use the personal values in every
+// way; and which templates allow sharing a compiled message at all.
 func TestPersonalParts(t *testing.T) {
 	subs := []digest.Subscriber{
 		testSubscriber,
@@ -270,24 +271,21 @@ func TestPersonalParts(t *testing.T) {
 	}
 	head := `<!DOCTYPE html><html><head><title>{{ .Subject }}</title><style>p { color: red; } a { color: blue; }</style></head><body>`
 	tests := []struct {
-		name     string
-		subject  string // subject.txt.tmpl, "" for the default
-		html     string // message.html.tmpl, "" for the default
-		text     string // message.txt.tmpl, "" for the default
-		fast     bool   // no HTML template run per message
-		slowText bool   // the text template runs per message
+		name    string
+		subject string // subject.txt.tmpl, "" for the default
+		html    string // message.html.tmpl, "" for the default
+		text    string // message.txt.tmpl, "" for the default
+		shared  bool   // one compiled message serves many subscribers
 	}{
-		{name: "default templates", fast: true},
+		{name: "default templates", shared: true},
 		{
-			name:     "text template computes with the name",
-			text:     `{{ wrap 72 (print "Dear " .Subscriber.Name) }} {{ .Subscriber.Email }}`,
-			fast:     true,
-			slowText: true,
+			name: "text template computes with the name",
+			text: `{{ wrap 72 (print "Dear " .Subscriber.Name) }} {{ .Subscriber.Email }}`,
 		},
 		{
-			name: "text template prints and tests",
-			text: `{{ with .Subscriber.Name }}Dear {{ . }}{{ else }}Hello{{ end }} {{ .Subscriber.Email }} {{ .UnsubscribeURL }} {{ .Subject }}`,
-			fast: true,
+			name:   "text template prints and tests",
+			text:   `{{ with .Subscriber.Name }}Dear {{ . }}{{ else }}Hello{{ end }} {{ .Subscriber.Email }} {{ .UnsubscribeURL }} {{ .Subject }}`,
+			shared: true,
 		},
 		{
 			name:    "printed and tested only",
@@ -297,90 +295,45 @@ func TestPersonalParts(t *testing.T) {
 {{ with .Subscriber }}<p title="{{ .Name }}">{{ .Name }}</p>{{ end }}
 {{ if $.UnsubscribeURL }}<a href="{{ .UnsubscribeURL }}">Unsubscribe</a>{{ end }}
 <p>{{ template "who" .Subscriber }}</p>{{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`,
-			fast: true,
+			shared: true,
 		},
 		{
 			name: "compared, computed, put in a query",
 			html: head + `<p>{{ if eq .Subscriber.Name "Dana" }}Hello Dana, specially.{{ end }} {{ len .Subscriber.Email }} {{ .Subscriber.Name | upper }}</p>
 <p><a href="https://digest.example/u?e={{ .Subscriber.Email }}">query</a> <a href="mailto:{{ .Subscriber.Email }}">mail</a></p>
 {{ range .Items }}<p>{{ .Title }}</p>{{ end }}</body></html>`,
-			fast: false,
 		},
 		{
 			name: "sliced and formatted",
 			html: head + `<p>{{ if .Subscriber.Name }}{{ slice .Subscriber.Name 0 2 }}{{ end }}</p><p>{{ printf "%.3s" .Subscriber.Email }}</p></body></html>`,
-			fast: false,
 		},
 		{
 			name: "one value escaped two ways",
 			html: head + `<p>{{ .Subscriber.Email }}</p><a href="{{ .Subscriber.Email }}">x</a></body></html>`,
-			fast: false,
 		},
+	}
+	unsubscribe := func(email string) string {
+		if strings.HasPrefix(email, "evil") {
+			return "javascript:alert(1)"
+		}
+		return "https://digest.example/u?e=" + url.QueryEscape(email) + "&x='\"<>"
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, src := range map[string]string{templates.Subject: tt.subject, templates.HTML: tt.html, templates.Text: tt.text} {
-				if src != "" {
-					if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
+			r := shapeRenderer(t, tt.subject, tt.html, tt.text)
+			if r.shared != tt.shared {
+				t.Errorf("shared = %v, want %v", r.shared, tt.shared)
 			}
-			r, err := New(Options{Dir: dir, Name: "The Digest", BaseURL: "https://digest.example",
-				UnsubscribeURL: func(email string) string {
-					if strings.HasPrefix(email, "evil") {
-						return "javascript:alert(1)"
-					}
-					return "https://digest.example/u?e=" + url.QueryEscape(email) + "&x='\"<>"
-				},
-				Now: func() time.Time { return clock }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := r.personal != nil; got != tt.fast {
-				t.Errorf("HTML fast path = %v, want %v", got, tt.fast)
-			}
-			if got := r.textFast; got != !tt.slowText {
-				t.Errorf("text fast path = %v, want %v", got, !tt.slowText)
-			}
-			ed := testEdition(4)
-			for _, sub := range subs {
-				c, err := r.Render(ed, sub)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ev, _ := r.edition(ed)
-				d := r.data(ev, sub)
-				d.Subject = c.Subject
-				pre, err := r.exec(r.html, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := inline(pre)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(want, c.HTML); diff != "" {
-					t.Errorf("%s: cached rendering differs from inlining the message alone (-want +got):\n%s", sub.Email, diff)
-				}
-				wantText, err := r.exec(r.text, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(wantText, c.Text); diff != "" {
-					t.Errorf("%s: text part differs from running the text template (-want +got):\n%s", sub.Email, diff)
-				}
-			}
+			checkCompiledWith(t, r, testEdition(4), subs, unsubscribe)
 		})
 	}
 }
 
-// TestInlineOncePerEdition checks the cache does its work: with the default
-// templates, a hundred subscribers cost one CSS inlining; a template that
-// reaches the attributes in a way the cache key cannot see still renders
-// each subscriber's own values, inlining message by message.
-func TestInlineOncePerEdition(t *testing.T) {
+// TestOneCompileServesAVariant checks the point of compiling: with the
+// default templates a hundred subscribers with names share one compiled
+// message, each filled with their own values; a template that reaches the
+// attributes by range shares nothing and still shows each their own.
+func TestOneCompileServesAVariant(t *testing.T) {
 	subs := make([]digest.Subscriber, 100)
 	for i := range subs {
 		subs[i] = digest.Subscriber{Email: fmt.Sprintf("r%d@example.org", i), Name: fmt.Sprintf("R%d", i),
@@ -392,32 +345,42 @@ func TestInlineOncePerEdition(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name string
-		dir  string
-		want int64
+		name     string
+		dir      string
+		variants int // distinct shared variants; 0: none shared
 	}{
 		{"default templates", "", 1},
-		{"attributes reached by range", hidden, 100},
+		{"attributes reached by range", hidden, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newTestRenderer(t, tt.dir)
 			ed := testEdition(5)
+			variants := map[string]*digest.Compiled{}
 			for _, sub := range subs {
-				c, err := r.Render(ed, sub)
-				if err != nil {
-					t.Fatal(err)
+				u := testUnsubscribe(sub.Email)
+				v, shared := r.Variant(sub, u)
+				c := variants[v]
+				if !shared || c == nil {
+					var err error
+					if c, err = r.Compile(ed, sub, u); err != nil {
+						t.Fatal(err)
+					}
 				}
+				if shared {
+					variants[v] = c
+				}
+				html := c.HTML.Fill(c.Values(sub, u))
 				want := sub.Email
 				if tt.dir != "" {
 					want = "company=" + sub.Attrs["company"] + " "
 				}
-				if !strings.Contains(c.HTML, want) {
+				if !strings.Contains(html, want) {
 					t.Fatalf("%s: HTML lacks %q", sub.Email, want)
 				}
 			}
-			if got := r.inlines.Load(); got != tt.want {
-				t.Errorf("%d inlinings for %d messages, want %d", got, len(subs), tt.want)
+			if len(variants) != tt.variants {
+				t.Errorf("%d shared variants for %d subscribers, want %d", len(variants), len(subs), tt.variants)
 			}
 		})
 	}
@@ -429,7 +392,7 @@ func TestNoSubscriber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := r.Render(testEdition(2), digest.Subscriber{})
+	c, err := renderWith(r, testEdition(2), digest.Subscriber{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,16 +406,16 @@ func TestNoSubscriber(t *testing.T) {
 	}
 }
 
-func TestFilteredEditionsDoNotShareCache(t *testing.T) {
+func TestFilteredEditionsShowTheirOwnItems(t *testing.T) {
 	r := newTestRenderer(t, "")
 	full := testEdition(6)
 	few := testEdition(6)
 	few.Items = few.Items[:2] // same ID, fewer items: a topic filter
-	a, err := r.Render(full, testSubscriber)
+	a, err := renderFor(r, full, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := r.Render(few, testSubscriber)
+	b, err := renderFor(r, few, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +427,7 @@ func TestFilteredEditionsDoNotShareCache(t *testing.T) {
 func TestConcurrentRender(t *testing.T) {
 	r := newTestRenderer(t, "")
 	ed := testEdition(5)
-	want, err := r.Render(ed, testSubscriber)
+	want, err := renderFor(r, ed, testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +436,7 @@ func TestConcurrentRender(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 5 {
-				got, err := r.Render(ed, testSubscriber)
+				got, err := renderFor(r, ed, testSubscriber)
 				if err != nil {
 					errs <- err
 					return
@@ -519,8 +482,8 @@ func TestTemplateErrors(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				err = r.Check(testEdition(2), testSubscriber)
-				if _, rerr := r.Render(testEdition(2), testSubscriber); rerr == nil {
+				err = r.Check(testEdition(2), testSubscriber, testUnsubscribe(testSubscriber.Email))
+				if _, rerr := renderFor(r, testEdition(2), testSubscriber); rerr == nil {
 					t.Errorf("Render succeeded, want an error like Check's")
 				}
 			}
@@ -553,7 +516,7 @@ func TestDirFallsBackFileByFile(t *testing.T) {
 	if diff := cmp.Diff(want, r.Files()); diff != "" {
 		t.Errorf("Files (-want +got):\n%s", diff)
 	}
-	c, err := r.Render(testEdition(2), testSubscriber)
+	c, err := renderFor(r, testEdition(2), testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,13 +605,13 @@ func benchmarkRender(b *testing.B, dir string) {
 	for i := range subs {
 		subs[i] = digest.Subscriber{Email: fmt.Sprintf("reader%d@example.org", i), Name: fmt.Sprintf("Reader %d", i)}
 	}
-	if _, err := r.Render(ed, subs[0]); err != nil {
+	if _, err := renderFor(r, ed, subs[0]); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := r.Render(ed, subs[i%len(subs)]); err != nil {
+		if _, err := renderFor(r, ed, subs[i%len(subs)]); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -661,7 +624,7 @@ func BenchmarkRenderUncached(b *testing.B) {
 	ed := testEdition(20)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := r.Check(ed, testSubscriber); err != nil {
+		if err := r.Check(ed, testSubscriber, testUnsubscribe(testSubscriber.Email)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -65,9 +65,8 @@ func TestHTMLStructure(t *testing.T) {
 		logo        bool
 	}{
 		{
-			name: "all links",
-			opts: Options{Name: "The Digest", Lang: "de", BaseURL: "https://digest.example/news/", LogoURL: "https://digest.example/logo.png",
-				UnsubscribeURL: func(e string) string { return "https://digest.example/u?e=" + e }},
+			name:        "all links",
+			opts:        Options{Name: "The Digest", Lang: "de", BaseURL: "https://digest.example/news/", LogoURL: "https://digest.example/logo.png"},
 			unsubscribe: "https://digest.example/u?e=ada@example.org",
 			archive:     "https://digest.example/news/archive/2026-11-29",
 			lang:        "de",
@@ -87,7 +86,11 @@ func TestHTMLStructure(t *testing.T) {
 				t.Fatal(err)
 			}
 			ed := testEdition(4)
-			c, err := r.Render(ed, testSubscriber)
+			var u string
+			if tt.unsubscribe != "" {
+				u = "https://digest.example/u?e=" + testSubscriber.Email
+			}
+			c, err := renderWith(r, ed, testSubscriber, u)
 			if err != nil {
 				t.Fatal(err)
 			}

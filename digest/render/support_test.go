@@ -38,7 +38,7 @@ var partSupport = map[string]struct{ partial, unsupported float64 }{
 // under 1% and are left out.
 func TestCSSSupport(t *testing.T) {
 	r := newTestRenderer(t, "")
-	c, err := r.Render(testEdition(7), testSubscriber)
+	c, err := renderFor(r, testEdition(7), testSubscriber)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,18 @@ type recorder struct {
 	sent []*digest.Message
 }
 
+// recordedFrame is a recorder's frame: the compiled view and letterhead.
+type recordedFrame struct {
+	body *digest.Compiled
+	head digest.Letterhead
+}
+
+func (f recordedFrame) Body() *digest.Compiled { return f.body }
+
+func (r *recorder) Frame(c *digest.Compiled, h digest.Letterhead) (digest.Frame, error) {
+	return recordedFrame{c, h}, nil
+}
+
 func (r *recorder) Channel() string                               { return "outbox" }
 func (r *recorder) Open(ctx context.Context) (digest.Conn, error) { return r, nil }
 func (r *recorder) Close() error                                  { return nil }
@@ -88,7 +100,7 @@ func TestNextRunSkipsUnsubscribed(t *testing.T) {
 		t.Fatalf("first run sent to %v, want %v", keys(got), want)
 	}
 	ann := got["ann@example.com"]
-	if !ann.OneClick || len(ann.ListUnsubscribe) == 0 {
+	if !ann.Frame.(recordedFrame).head.OneClick || len(ann.ListUnsubscribe) == 0 {
 		t.Fatalf("ann's message has no one-click unsubscribe: %+v", ann)
 	}
 	resp, body := post(t, ann.ListUnsubscribe[0], "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))

@@ -42,14 +42,19 @@ const (
 	ReasonPage     = "unsubscribe page" // the confirm button of the page
 )
 
+// An ArchiveRenderer renders an edition for one subscriber, put together
+// (render.Renderer is one).
+type ArchiveRenderer interface {
+	Render(ed *digest.Edition, sub digest.Subscriber, unsubscribe string) (*digest.Compiled, error)
+}
+
 // Config configures NewHandler. State and Secret are required.
 type Config struct {
 	State State
 	// Renderer renders archived editions for an anonymous reader (empty
-	// address and name). It should have no unsubscribe link function, or
-	// the page shows a link for the empty address, which is refused. Nil:
-	// the archive answers 404.
-	Renderer digest.Renderer
+	// address and name, no unsubscribe link). Nil: the archive answers
+	// 404.
+	Renderer ArchiveRenderer
 	// Secret is the key of the unsubscribe tokens. Empty: every token is
 	// refused.
 	Secret []byte
@@ -282,7 +287,7 @@ func (h *handler) edition(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w)
 		return
 	}
-	c, err := h.cfg.Renderer.Render(ed, digest.Subscriber{})
+	c, err := h.cfg.Renderer.Render(ed, digest.Subscriber{}, "")
 	if err != nil {
 		h.cfg.Logger.Error("archive", "edition", ed.ID, "err", err)
 		h.page(w, http.StatusInternalServerError, page{Title: "Error", Message: "This edition could not be shown."})
@@ -291,7 +296,7 @@ func (h *handler) edition(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(c.HTML))
+	w.Write([]byte(c.HTML.String()))
 }
 
 func (h *handler) notFound(w http.ResponseWriter) {

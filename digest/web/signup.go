@@ -443,33 +443,27 @@ func (s *signup) sendMail(ctx context.Context, req SignupRequest, nonce string) 
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
+	f, err := s.cfg.Transport.Frame(&digest.Compiled{Subject: digest.Plain(subject), Text: digest.Plain(text), HTML: digest.Plain(html)},
+		digest.Letterhead{From: s.cfg.From})
+	if err != nil {
+		return err
+	}
 	conn, err := s.cfg.Transport.Open(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	sender, domain := digest.SenderDomain(s.cfg.From)
 	_, err = conn.Send(ctx, &digest.Message{
 		Edition:   "signup-" + nonce, // the outbox writes each request's mail to a folder of its own
-		From:      s.cfg.From,
+		Sender:    sender,
 		To:        sub.Email,
 		ToName:    sub.Name,
-		Subject:   subject,
-		MessageID: "signup." + nonce + "@" + senderDomainOf(s.cfg.From),
+		MessageID: "signup." + nonce + "@" + domain,
 		Date:      req.At,
-		Text:      text,
-		HTML:      html,
+		Frame:     f,
 	})
 	return err
-}
-
-func senderDomainOf(from string) string {
-	if i := strings.LastIndexByte(from, '@'); i >= 0 {
-		d := strings.TrimRight(from[i+1:], "> ")
-		if d != "" {
-			return d
-		}
-	}
-	return "localhost"
 }
 
 // confirmPage shows the button of a valid confirmation link, and changes

@@ -7,10 +7,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"hash/maphash"
 	"net/url"
 	"strings"
-	"sync"
 )
 
 // Token returns the unsubscribe token of an address: an HMAC-SHA256 of the
@@ -34,38 +32,3 @@ func Valid(secret []byte, email, token string) bool {
 func UnsubscribeURL(base string, secret []byte, email string) string {
 	return strings.TrimRight(base, "/") + "/unsubscribe?" + url.Values{"e": {email}, "t": {Token(secret, email)}}.Encode()
 }
-
-// Links makes the signed unsubscribe URLs of one list, as UnsubscribeURL
-// does. It keeps the last few it made: a delivery asks for each
-// subscriber's link twice, for the message and for its List-Unsubscribe
-// header, and the HMAC was a twentieth of a run's CPU. It is safe for
-// concurrent use.
-type Links struct {
-	base   string
-	secret []byte
-	mu     sync.Mutex
-	recent [64]struct{ email, url string }
-}
-
-// NewLinks returns the link maker of the list served at base.
-func NewLinks(base string, secret []byte) *Links {
-	return &Links{base: base, secret: secret}
-}
-
-// URL returns the unsubscribe URL of email.
-func (l *Links) URL(email string) string {
-	h := maphash.String(linkSeed, email) % uint64(len(l.recent))
-	l.mu.Lock()
-	r := l.recent[h]
-	l.mu.Unlock()
-	if r.url != "" && r.email == email {
-		return r.url
-	}
-	u := UnsubscribeURL(l.base, l.secret, email)
-	l.mu.Lock()
-	l.recent[h].email, l.recent[h].url = email, u
-	l.mu.Unlock()
-	return u
-}
-
-var linkSeed = maphash.MakeSeed()

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"fmt"
-	"sync"
 	"testing"
 )
 
@@ -29,26 +27,4 @@ func TestToken(t *testing.T) {
 			}
 		})
 	}
-}
-
-// Links gives each address its own link, whatever it remembers, from many
-// goroutines at once.
-func TestLinks(t *testing.T) {
-	secret := []byte("s3cret")
-	l := NewLinks("https://news.example.org", secret)
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Go(func() {
-			for i := range 2000 {
-				email := fmt.Sprintf("user%d@example.com", (i*7+g)%300)
-				for range 2 { // as the renderer and the dispatcher ask
-					if got, want := l.URL(email), UnsubscribeURL("https://news.example.org", secret, email); got != want {
-						t.Errorf("URL(%s) = %s, want %s", email, got, want)
-						return
-					}
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -33,8 +33,14 @@ var shapeSubscribers = []digest.Subscriber{
 	{Email: "erin@example.com", Name: "Erin", Attrs: map[string]string{"company": "Analytical Engines"}},
 }
 
+// shapeUnsubscribe is the unsubscribe link of every address, with bytes
+// each escaping treats its own way.
+func shapeUnsubscribe(email string) string {
+	return "https://digest.example/u?e=" + url.QueryEscape(email) + "&x='\"<>"
+}
+
 // shapeRenderer returns a renderer with the given templates ("" for the
-// default one) and an unsubscribe link for every address.
+// default one).
 func shapeRenderer(t *testing.T, subject, html, text string) *Renderer {
 	t.Helper()
 	dir := t.TempDir()
@@ -45,146 +51,117 @@ func shapeRenderer(t *testing.T, subject, html, text string) *Renderer {
 			}
 		}
 	}
-	r, err := New(Options{Dir: dir, Name: "The Digest", BaseURL: "https://digest.example",
-		UnsubscribeURL: func(email string) string {
-			return "https://digest.example/u?e=" + url.QueryEscape(email) + "&x='\"<>"
-		},
-		Now: func() time.Time { return clock }})
+	r, err := New(Options{Dir: dir, Name: "The Digest", BaseURL: "https://digest.example", Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-// plainRender renders ed for sub the plain way, each template run for this
-// one message and its HTML inlined on its own: what Render must give.
-func plainRender(t *testing.T, r *Renderer, ed *digest.Edition, sub digest.Subscriber) digest.Content {
+// checkCompiled compiles ed once per variant of subs (as the dispatcher
+// does), fills it for every subscriber of that variant, and compares each
+// message with the templates run for that subscriber alone. It returns the
+// distinct subjects.
+func checkCompiled(t *testing.T, r *Renderer, ed *digest.Edition, subs []digest.Subscriber) map[string]bool {
 	t.Helper()
-	ev, err := r.edition(ed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := r.data(ev, sub)
-	subject := ev.note.subject
-	if subject == "" {
-		s, err := r.exec(r.subject, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		subject = oneLine(s)
-	}
-	d.Subject = subject
-	text, err := r.exec(r.text, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := r.exec(r.html, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html, err := inline(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return digest.Content{Subject: subject, Text: text, HTML: html}
+	return checkCompiledWith(t, r, ed, subs, shapeUnsubscribe)
 }
 
-// checkShapes renders ed for every subscriber of subs, twice over (the
-// second time from a warm cache), and compares each message with its
-// plain rendering. It returns the distinct subjects.
-func checkShapes(t *testing.T, r *Renderer, ed *digest.Edition, subs []digest.Subscriber) map[string]bool {
+func checkCompiledWith(t *testing.T, r *Renderer, ed *digest.Edition, subs []digest.Subscriber, unsubscribe func(string) string) map[string]bool {
 	t.Helper()
 	subjects := map[string]bool{}
-	for pass := range 2 {
-		for _, sub := range subs {
-			got, err := r.Render(ed, sub)
-			if err != nil {
-				t.Fatalf("pass %d, %q: %v", pass, sub.Name, err)
-			}
-			want := plainRender(t, r, ed, sub)
-			if got.Subject != want.Subject {
-				t.Errorf("pass %d, %q: subject = %q, want %q", pass, sub.Name, got.Subject, want.Subject)
-			}
-			if diff := cmp.Diff(want.Text, got.Text); diff != "" {
-				t.Errorf("pass %d, %q: text differs from the plain rendering (-want +got):\n%s", pass, sub.Name, diff)
-			}
-			if diff := cmp.Diff(want.HTML, got.HTML); diff != "" {
-				t.Errorf("pass %d, %q: HTML differs from the plain rendering (-want +got):\n%s", pass, sub.Name, diff)
-			}
-			subjects[got.Subject] = true
-			// The same as Fillings, put together, is the same message.
-			filled, err := r.RenderFilling(ed, sub)
-			if err != nil {
-				t.Fatalf("pass %d, %q: RenderFilling: %v", pass, sub.Name, err)
-			}
-			m := digest.Message{Text: filled.Text, HTML: filled.HTML, TextFill: filled.TextFill, HTMLFill: filled.HTMLFill}
-			if filled.Subject != got.Subject || m.TextPart() != got.Text || m.HTMLPart() != got.HTML {
-				t.Errorf("pass %d, %q: RenderFilling's parts differ from Render's", pass, sub.Name)
-			}
+	compiled := map[string]*digest.Compiled{}
+	for _, sub := range subs {
+		u := unsubscribe(sub.Email)
+		want, werr := r.compileAlone(ed, sub, u)
+		v, shared := r.Variant(sub, u)
+		c, err := compiled[v], error(nil)
+		if !shared || c == nil {
+			c, err = r.Compile(ed, sub, u)
 		}
+		if shared && err == nil {
+			compiled[v] = c
+		}
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("%q: compiled error %v, alone %v", sub.Name, err, werr)
+		}
+		if err != nil {
+			if err.Error() != werr.Error() {
+				t.Errorf("%q: compiled error %v, alone %v", sub.Name, err, werr)
+			}
+			continue
+		}
+		got := c.For(sub, u)
+		if g, w := got.Subject.String(), want.Subject.String(); g != w {
+			t.Errorf("%q: subject = %q, want %q", sub.Name, g, w)
+		}
+		if diff := cmp.Diff(want.Text.String(), got.Text.String()); diff != "" {
+			t.Errorf("%q: text differs from running the templates alone (-want +got):\n%s", sub.Name, diff)
+		}
+		if diff := cmp.Diff(want.HTML.String(), got.HTML.String()); diff != "" {
+			t.Errorf("%q: HTML differs from running the templates alone (-want +got):\n%s", sub.Name, diff)
+		}
+		subjects[got.Subject.String()] = true
 	}
 	return subjects
 }
 
-// TestShapesSeeEveryPersonalUse checks templates that reach personal
-// values in ways the shape cache once missed: it must either see them
-// (run the template per message) or key the shapes by them.
-func TestShapesSeeEveryPersonalUse(t *testing.T) {
+// TestCompileSeesEveryPersonalUse checks templates that reach personal
+// values in ways the renderer's old shape cache once missed: the compiled
+// message must either have a slot for them or not be shared.
+func TestCompileSeesEveryPersonalUse(t *testing.T) {
 	const page = `<!DOCTYPE html><html><head><style>p { color: red; }</style></head><body>`
 	tests := []struct {
 		name     string
 		html     string
 		text     string
-		fast     bool // the HTML template is not run per message
-		textFast bool
+		shared   bool // one compiled message serves many
+		textFast bool // unused
 	}{
 		{
 			name:     "text part names an attribute",
 			text:     `{{ .Subscriber.Name }} at {{ .Subscriber.Attrs.company }}`,
-			fast:     true,
+			shared:   true,
 			textFast: true,
 		},
 		{
 			name:     "attributes passed to a template",
 			html:     page + `{{ define "co" }}<p>{{ .company }}</p>{{ end }}{{ template "co" .Subscriber.Attrs }}</body></html>`,
 			text:     `{{ define "co" }}{{ .company }}{{ end }}{{ template "co" .Subscriber.Attrs }}`,
-			fast:     false,
+			shared:   true,
 			textFast: false,
 		},
 		{
 			name:     "$ in a template called with the subscriber",
 			html:     page + `{{ define "who" }}<p>{{ $.Name }} {{ upper $.Email }} {{ $.Attrs.company }}</p>{{ end }}{{ template "who" .Subscriber }}</body></html>`,
 			text:     `{{ define "who" }}{{ upper $.Name }} {{ $.Attrs.company }}{{ end }}{{ template "who" .Subscriber }}`,
-			fast:     false,
+			shared:   false,
 			textFast: false,
 		},
 		{
 			name:     "$ printed plainly in a called template",
 			html:     page + `{{ define "who" }}<p>{{ $.Name }}</p>{{ end }}{{ template "who" .Subscriber }}</body></html>`,
 			text:     `{{ define "who" }}{{ $.Name }}{{ end }}{{ template "who" .Subscriber }}`,
-			fast:     true,
+			shared:   true,
 			textFast: true,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := shapeRenderer(t, "", tt.html, tt.text)
-			if got := r.personal != nil; got != tt.fast {
-				t.Errorf("HTML fast path = %v, want %v", got, tt.fast)
+			if r.shared != tt.shared {
+				t.Errorf("shared = %v, want %v", r.shared, tt.shared)
 			}
-			if r.textFast != tt.textFast {
-				t.Errorf("text fast path = %v, want %v", r.textFast, tt.textFast)
-			}
-			checkShapes(t, r, testEdition(3), shapeSubscribers)
+			checkCompiled(t, r, testEdition(3), shapeSubscribers)
 		})
 	}
 }
 
-// TestSubjectShapes checks that a subject from the cache is, byte for byte,
+// TestCompiledSubjects checks that a compiled subject is, byte for byte,
 // the subject template's own output for that message on one line, and that
 // the HTML and text parts see it as they would see that output: empty or
 // not, whatever the subscriber's values.
-func TestSubjectShapes(t *testing.T) {
+func TestCompiledSubjects(t *testing.T) {
 	// html shows the subject and branches on it being empty.
 	const html = `<!DOCTYPE html><html><head><title>{{ .Subject }}</title><style>p { color: red; }</style></head><body>
 {{ if .Subject }}<h1>{{ .Subject }}</h1>{{ else }}<h1>No subject</h1>{{ end }}
@@ -194,7 +171,7 @@ func TestSubjectShapes(t *testing.T) {
 	tests := []struct {
 		name     string
 		subject  string
-		fast     bool // the subject is filled in from a shape
+		fast     bool // the subject is compiled with slots
 		personal bool // the subject differs from one subscriber to another
 	}{
 		{name: "default", fast: true},
@@ -219,41 +196,27 @@ func TestSubjectShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := shapeRenderer(t, tt.subject, html, text)
-			if r.subjectFast != tt.fast {
-				t.Errorf("subject fast path = %v, want %v", r.subjectFast, tt.fast)
+			if r.shared != tt.fast {
+				t.Errorf("shared = %v, want %v", r.shared, tt.fast)
 			}
 			ed := testEdition(3)
-			subjects := checkShapes(t, r, ed, shapeSubscribers)
+			subjects := checkCompiled(t, r, ed, shapeSubscribers)
 			// Not a vacuous comparison: the subjects do differ.
 			if got := len(subjects) > 1; got != tt.personal {
 				t.Errorf("%d distinct subjects, want personal %v: %v", len(subjects), tt.personal, subjects)
-			}
-			// The fast path runs the template per shape, not per message.
-			runs := r.subjectRuns.Load()
-			for _, sub := range shapeSubscribers {
-				if _, err := r.Render(ed, sub); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want := int64(len(shapeSubscribers))
-			if tt.fast {
-				want = 0
-			}
-			if got := r.subjectRuns.Load() - runs; got != want {
-				t.Errorf("%d subject template runs for %d more messages, want %d", got, len(shapeSubscribers), want)
 			}
 		})
 	}
 }
 
-// TestSubjectShapesNote checks that a subject from the note's front matter
+// TestCompiledSubjectNote checks that a subject from the note's front matter
 // still wins over the subject template's.
-func TestSubjectShapesNote(t *testing.T) {
+func TestCompiledSubjectNote(t *testing.T) {
 	r := shapeRenderer(t, `Hi {{ .Subscriber.Name }}`, "", "")
 	ed := testEdition(2)
 	ed.Note = "---\nsubject: \"Our 100th issue\"\n---\nThanks!"
 	for _, sub := range shapeSubscribers[:3] {
-		c, err := r.Render(ed, sub)
+		c, err := renderFor(r, ed, sub)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,22 +224,22 @@ func TestSubjectShapesNote(t *testing.T) {
 			t.Errorf("%q: subject = %q, want the note's", sub.Name, c.Subject)
 		}
 	}
-	checkShapes(t, r, ed, shapeSubscribers)
+	checkCompiled(t, r, ed, shapeSubscribers)
 }
 
-// TestSubjectShapeErrors checks that a subject template that fails for a
-// message fails as the plain rendering does, from the cache or not.
-func TestSubjectShapeErrors(t *testing.T) {
+// TestCompiledSubjectErrors checks that a subject template that fails for
+// a message fails as running it alone does, compiled with slots or not.
+func TestCompiledSubjectErrors(t *testing.T) {
 	r := shapeRenderer(t, `{{ .Subscriber.Name }} at {{ .Subscriber.Attrs.company }}`, "", "")
-	if !r.subjectFast {
-		t.Fatal("subject fast path off")
+	if !r.shared {
+		t.Fatal("not shared")
 	}
 	ed := testEdition(2)
 	for range 2 {
-		if _, err := r.Render(ed, shapeSubscribers[0]); err != nil {
+		if _, err := renderFor(r, ed, shapeSubscribers[0]); err != nil {
 			t.Fatal(err)
 		}
-		_, err := r.Render(ed, digest.Subscriber{Email: "a@example.org", Name: "A"})
+		_, err := renderFor(r, ed, digest.Subscriber{Email: "a@example.org", Name: "A"})
 		var ie *digest.InputError
 		if !errors.As(err, &ie) || !strings.Contains(ie.Err.Error(), `map has no entry for key "company"`) || ie.Line != 1 {
 			t.Errorf("error = %v, want a *digest.InputError at line 1 about the missing company", err)
@@ -315,30 +278,34 @@ func checkOneLine(t *testing.T, s string) {
 	}
 }
 
-// TestSubjectShapesConcurrent renders personal subjects from many
-// goroutines at once, the caches cold, each message checked against its
-// plain rendering.
-func TestSubjectShapesConcurrent(t *testing.T) {
+// TestCompileConcurrent compiles and fills personal subjects from many
+// goroutines at once, each message checked against running the templates
+// for it alone.
+func TestCompileConcurrent(t *testing.T) {
 	r := shapeRenderer(t, `{{ with .Subscriber.Name }}{{ . }}, your{{ else }}Your{{ end }} digest ({{ .Subscriber.Email }})`, "", "")
 	ed := testEdition(3)
-	want := map[int]digest.Content{}
+	want := map[int]*digest.Compiled{}
 	for i, sub := range shapeSubscribers {
-		want[i] = plainRender(t, r, ed, sub)
+		c, err := r.compileAlone(ed, sub, shapeUnsubscribe(sub.Email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = c
 	}
-	r = shapeRenderer(t, `{{ with .Subscriber.Name }}{{ . }}, your{{ else }}Your{{ end }} digest ({{ .Subscriber.Email }})`, "", "")
 	var wg sync.WaitGroup
 	errs := make(chan string, 8*len(shapeSubscribers))
 	for g := range 8 {
 		wg.Go(func() {
 			for j := range shapeSubscribers {
 				i := (g + j) % len(shapeSubscribers)
-				c, err := r.Render(ed, shapeSubscribers[i])
+				sub := shapeSubscribers[i]
+				c, err := r.Render(ed, sub, shapeUnsubscribe(sub.Email))
 				if err != nil {
 					errs <- err.Error()
 					return
 				}
-				if c != want[i] {
-					errs <- fmt.Sprintf("%q: got subject %q, want %q (or another part differs)", shapeSubscribers[i].Name, c.Subject, want[i].Subject)
+				if !reflect.DeepEqual(c, want[i]) {
+					errs <- fmt.Sprintf("%q: got subject %q, want %q (or another part differs)", sub.Name, c.Subject.String(), want[i].Subject.String())
 				}
 			}
 		})
@@ -347,30 +314,5 @@ func TestSubjectShapesConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
-	}
-}
-
-// With the built-in templates, RenderFilling gives both parts as
-// Fillings of their cached shapes: the text common to every subscriber is
-// not copied for each.
-func TestRenderFillingUsesTheShape(t *testing.T) {
-	r := newTestRenderer(t, "")
-	ed := testEdition(3)
-	var lits []string
-	for _, email := range []string{"ada@example.com", "grace@example.org"} {
-		c, err := r.RenderFilling(ed, digest.Subscriber{Email: email, Name: "Ada"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.TextFill == nil || c.HTMLFill == nil || c.Text != "" || c.HTML != "" {
-			t.Fatalf("%s: parts as strings, want Fillings", email)
-		}
-		if len(c.HTMLFill.Vals) == 0 || !slices.Contains(c.HTMLFill.Vals, "Ada") {
-			t.Errorf("%s: HTML values %q, want the name among them", email, c.HTMLFill.Vals)
-		}
-		if lits != nil && &lits[0] != &c.HTMLFill.Lits[0] {
-			t.Errorf("%s: the HTML's literals are a copy, want the shape's own", email)
-		}
-		lits = c.HTMLFill.Lits
 	}
 }
