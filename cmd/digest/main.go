@@ -280,7 +280,14 @@ func flagError(fs *flag.FlagSet, err error) error {
 	if n := nearest(name, names); n != "" {
 		suggest = "; did you mean --" + n + "?"
 	}
-	return fmt.Errorf("%s: unknown flag --%s%s\nUsage: %s (digest %s --help lists its flags)", fs.Name(), name, suggest, usageLine(fs, ""), fs.Name())
+	// The usage line is the first of the command's help.
+	var help bytes.Buffer
+	out := fs.Output()
+	fs.SetOutput(&help)
+	fs.Usage()
+	fs.SetOutput(out)
+	usage, _, _ := strings.Cut(help.String(), "\n")
+	return fmt.Errorf("%s: unknown flag --%s%s\n%s (digest %s --help lists its flags)", fs.Name(), name, suggest, usage, fs.Name())
 }
 
 // parseFlags parses args and loads the Config. Errors are usage errors.
