@@ -434,3 +434,22 @@ func TestMbox(t *testing.T) {
 		t.Fatalf("%d suppressed, want 5", n)
 	}
 }
+
+// TestDiagnosticCleaned checks that a server's diagnostic with terminal
+// controls, bidi and zero-width characters is kept as clean text in the suppression list.
+func TestDiagnosticCleaned(t *testing.T) {
+	st := newState(t)
+	to := signer.ReturnPath(bounceAddress, edition, "ann@example.net")
+	b := "From: MAILER-DAEMON@mx\r\nTo: " + to + "\r\nSubject: Undelivered Mail\r\n" +
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\n" +
+		"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n" +
+		"Final-Recipient: rfc822; ann@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n" +
+		"Diagnostic-Code: smtp; 550 5.1.1 go\u200bne\u202e txt.exe\u0085\r\n\r\n--x--\r\n"
+	if _, err := newProcessor(st, time.Now()).Process(t.Context(), bounce.Message{Name: "x", Data: []byte(b), Size: int64(len(b))}); err != nil {
+		t.Fatal(err)
+	}
+	d := suppressions(t, st)["ann@example.net"].Detail
+	if strings.ContainsAny(d, "\u200b\u202e\u0085") || !strings.Contains(d, "gone") {
+		t.Fatalf("detail %q, want it clean of controls and still saying gone", d)
+	}
+}

@@ -28,8 +28,9 @@ type IMAPConfig struct {
 	Timeout time.Duration
 }
 
-// fetchBatch is how many messages one FETCH asks for.
-const fetchBatch = 50
+// fetchBatch is how many messages one FETCH asks for: at most 20 MiB held
+// at once.
+const fetchBatch = 20
 
 // An IMAP is an IMAP folder. Messages acted on are moved to the folder
 // Processed (created if missing), with MOVE where the server has it and

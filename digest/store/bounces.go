@@ -406,8 +406,11 @@ func (s *Store) BounceTotals(ctx context.Context) (map[digest.BounceKind]int, er
 	return out, rows.Err()
 }
 
+// capText returns text from outside (a server's diagnostic) as one clean
+// line of at most n bytes: controls, bidi and zero-width characters are
+// removed, so that listing it cannot rewrite an operator's terminal.
 func capText(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = digest.CleanText(s)
 	if len(s) <= n {
 		return s
 	}
