@@ -13,8 +13,11 @@ import (
 //   - bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E,
 //     U+2066–U+2069), which can make "exe.gpj" read as "jpg.exe";
 //   - zero-width and invisible characters (U+00AD soft hyphen, U+180E,
-//     U+200B–U+200D, U+2060–U+2064, U+FEFF), which hide text or defeat
-//     comparisons;
+//     U+200B–U+200D, U+2060–U+2064, U+206A–U+206F, U+FEFF, U+FFF9–U+FFFB,
+//     the tag characters U+E0000–U+E007F and the other invisible format
+//     controls), which hide text or defeat comparisons; this also takes
+//     apart emoji joined with U+200D and tag-sequence flags, which then
+//     show as their parts;
 //   - NUL and every other C0 and C1 control character, and DEL;
 //   - bytes that are not valid UTF-8.
 //
@@ -23,7 +26,9 @@ import (
 // ASCII space, and leading and trailing whitespace is dropped. A removed
 // character does not separate words: "pay\u200bpal" becomes "paypal".
 //
-// CleanText does not normalise Unicode (no NFC/NFKC), does not map
+// The format characters that script text needs and that show (the Arabic
+// number signs U+0600–U+0605, the Egyptian hieroglyph format controls) are
+// kept. CleanText does not normalise Unicode (no NFC/NFKC), does not map
 // look-alike letters ("раypal" with Cyrillic letters stays as it is), and
 // does not escape anything for HTML or for mail headers: those are the
 // renderer's and the mailer's jobs. It is idempotent.
@@ -75,9 +80,15 @@ func invisible(r rune) bool {
 		return true
 	case r >= 0x2060 && r <= 0x2064: // word joiner, invisible operators
 		return true
-	case r >= 0x2066 && r <= 0x2069: // bidi isolates
+	case r >= 0x2066 && r <= 0x206F: // bidi isolates, deprecated format controls
 		return true
 	case r == 0xFEFF: // byte order mark, zero-width no-break space
+		return true
+	case r >= 0xFFF9 && r <= 0xFFFB: // interlinear annotation controls
+		return true
+	case r >= 0x1BCA0 && r <= 0x1BCA3, r >= 0x1D173 && r <= 0x1D17A: // shorthand and musical format controls
+		return true
+	case r >= 0xE0000 && r <= 0xE007F: // tag characters: invisible ASCII
 		return true
 	}
 	return false

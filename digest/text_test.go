@@ -18,6 +18,8 @@ func TestCleanText(t *testing.T) {
 		{"zero-width", "pay\u200Bpal\u200C\u200D\u2060\uFEFF", "paypal"},
 		{"byte order mark first", "\uFEFFHello", "Hello"},
 		{"soft hyphen", "in\u00ADvisible", "invisible"},
+		{"tag characters", "Hello\U000E0049\U000E0067\U000E006E\U000E006F\U000E0072\U000E0065 world", "Hello world"},
+		{"deprecated format controls", "a\u206Ab\u206Fc\uFFF9d\uFFFBe", "abcde"},
 		{"NUL", "Ann\x00 Smith", "Ann Smith"},
 		{"C0 controls", "a\x01b\x07c\x1bd\x7fe", "abcde"},
 		{"C1 controls", "a\u0080b\u009Bc", "abc"},
