@@ -319,12 +319,12 @@ func (s *signup) submit(w http.ResponseWriter, r *http.Request) {
 	if isJSON(r) {
 		dec := json.NewDecoder(r.Body)
 		if err := dec.Decode(&sub); err != nil {
-			s.answer(w, r, statusOf(err), FormPage{Error: "The request could not be read: send a JSON object with an email field."})
+			s.answer(w, r, statusOf(err), FormPage{Error: unreadable(err, "The request could not be read: send a JSON object with an email field.")})
 			return
 		}
 	} else {
 		if err := r.ParseForm(); err != nil {
-			s.answer(w, r, statusOf(err), FormPage{Error: "The form could not be read."})
+			s.answer(w, r, statusOf(err), FormPage{Error: unreadable(err, "The form could not be read.")})
 			return
 		}
 		c, err := r.Cookie(formCookie)
@@ -404,6 +404,15 @@ func (s *signup) submit(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("sign-up: no confirmation mail (mailed lately, or suppressed)", "email", sub.Email)
 	}
 	s.answer(w, r, status, sent)
+}
+
+// unreadable says why a body could not be read: too large, or else what.
+func unreadable(err error, what string) string {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return fmt.Sprintf("The request is too large (at most %d KiB).", mb.Limit>>10)
+	}
+	return what
 }
 
 func statusOf(err error) int {

@@ -345,8 +345,9 @@ func TestSignupBadInput(t *testing.T) {
 		form := openForm(t, c, s)
 		form.Set("email", "ann@example.com")
 		form.Set("name", strings.Repeat("x", 20<<10))
-		if resp, _ := postForm(t, c, s.URL+"/subscribe", form); resp.StatusCode != http.StatusRequestEntityTooLarge {
-			t.Errorf("status %d, want 413", resp.StatusCode)
+		if resp, body := postForm(t, c, s.URL+"/subscribe", form); resp.StatusCode != http.StatusRequestEntityTooLarge ||
+			!strings.Contains(body, "The request is too large (at most 16 KiB).") {
+			t.Errorf("status %d, want 413 saying so:\n%s", resp.StatusCode, body)
 		}
 	})
 	t.Run("no csrf field", func(t *testing.T) {
