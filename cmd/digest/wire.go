@@ -273,10 +273,10 @@ func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Stor
 func stateError(err error) error {
 	var nse *store.NotStateError
 	switch {
-	case errors.As(err, &nse) && nse.Linked:
-		return usageError{err}
 	case errors.As(err, &nse) && nse.Newer:
 		return usageError{fmt.Errorf("%w: use that digest (or a newer one); this one cannot read its records", err)}
+	case errors.As(err, &nse) && !nse.Replaceable():
+		return usageError{fmt.Errorf("%w; check --state (DIGEST_STATE)", err)}
 	case errors.As(err, &nse):
 		return usageError{fmt.Errorf("%w, and is left as it is: digest does not start a new state by itself "+
 			"where a file exists, since a new state would mail every subscriber again. Check --state (DIGEST_STATE); "+

@@ -30,7 +30,14 @@ type NotStateError struct {
 	// Linked is set for a file with more than one name (hard links), which
 	// may well be a real state: SetAside refuses it.
 	Linked bool
+
+	special bool // a folder or another file that is not a regular one
 }
+
+// Replaceable reports whether SetAside moves the file aside: an empty or
+// foreign regular file. A newer digest's state, a file with hard links and
+// a folder are kept.
+func (e *NotStateError) Replaceable() bool { return !e.Newer && !e.Linked && !e.special }
 
 func (e *NotStateError) Error() string {
 	return fmt.Sprintf("state file %s %s", e.Path, e.Reason)
@@ -54,7 +61,7 @@ func checkState(ctx context.Context, abs string) error {
 		return err
 	}
 	if !fi.Mode().IsRegular() {
-		return &NotStateError{Path: abs, Reason: "is not a regular file"}
+		return &NotStateError{Path: abs, Reason: "is not a regular file", special: true}
 	}
 	if n := links(fi); n > 1 {
 		return &NotStateError{Path: abs, Linked: true, Reason: fmt.Sprintf("has %d names (hard links): SQLite finds a state's "+
@@ -196,7 +203,7 @@ func SetAside(ctx context.Context, path string, now time.Time) (string, error) {
 	switch err := checkState(ctx, abs); {
 	case err == nil:
 		return "", fmt.Errorf("set state aside: %s is digest's state; it is kept (remove it yourself to start afresh)", abs)
-	case errors.As(err, &nse) && (nse.Newer || nse.Linked):
+	case errors.As(err, &nse) && !nse.Replaceable():
 		return "", fmt.Errorf("set state aside: %w; it is kept", err)
 	case !errors.As(err, &nse):
 		return "", fmt.Errorf("set state aside: %w", err)

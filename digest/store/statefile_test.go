@@ -130,6 +130,17 @@ func TestSetAside(t *testing.T) {
 	if err := checkState(t.Context(), path); err != nil {
 		t.Errorf("the state after a refused SetAside: %v", err)
 	}
+	// A folder at the state's path is never moved.
+	folder := filepath.Join(dir, "folder.db")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SetAside(t.Context(), folder, now); err == nil {
+		t.Errorf("SetAside moved a folder")
+	}
+	if fi, err := os.Stat(folder); err != nil || !fi.IsDir() {
+		t.Errorf("the folder after SetAside: %v", err)
+	}
 	// No file: nothing to do.
 	if got, err := SetAside(t.Context(), filepath.Join(dir, "none.db"), now); got != "" || err != nil {
 		t.Errorf("SetAside of no file = %q, %v; want nothing", got, err)
