@@ -31,9 +31,15 @@ type Dispatcher struct {
 	Now         func() time.Time
 
 	// From is the From header: "Name <addr>" or "addr". Its address is
-	// the envelope sender and its domain names the Message-IDs.
-	From   string
-	ListID string // the List-Id header value
+	// the envelope sender (unless ReturnPath is set) and its domain names
+	// the Message-IDs.
+	From string
+	// ReturnPath, if set, returns the envelope sender (MAIL FROM, hence
+	// Return-Path) of an edition's message to an address: a VERP address
+	// that names both, so that a bounce is attributed without reading it.
+	// The From header is unchanged.
+	ReturnPath func(edition, email string) string
+	ListID     string // the List-Id header value
 	// UnsubscribeURL returns the one-click unsubscribe URL of an address;
 	// nil when no base URL is configured. It is called once per delivery.
 	UnsubscribeURL    func(email string) string

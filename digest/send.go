@@ -104,7 +104,7 @@ func (run *dispatchRun) deliver(ctx, sendCtx context.Context, conn *Conn, j job,
 			}
 		}
 		if a, ok := (*conn).(Announcer); ok && next != nil {
-			a.Announce(run.sender, next.sub.Email)
+			a.Announce(run.envelopeSender(next.ed.ID, next.sub.Email), next.sub.Email)
 		}
 		reply, err := (*conn).Send(sendCtx, msg)
 		if res, done := run.settle(conn, &row, reply, err); done {
@@ -187,7 +187,7 @@ func (run *dispatchRun) message(j job, f Frame) *Message {
 	d := run.d
 	m := &Message{
 		Edition:   j.ed.ID,
-		Sender:    run.sender,
+		Sender:    run.envelopeSender(j.ed.ID, j.sub.Email),
 		To:        j.sub.Email,
 		ToName:    j.sub.Name,
 		MessageID: j.row.MessageID,
@@ -202,6 +202,15 @@ func (run *dispatchRun) message(j job, f Frame) *Message {
 		m.ListUnsubscribe = append(m.ListUnsubscribe, "mailto:"+d.UnsubscribeMailto+"?subject=unsubscribe")
 	}
 	return m
+}
+
+// envelopeSender returns the envelope sender of an edition's message to
+// an address: ReturnPath's, or the From address.
+func (run *dispatchRun) envelopeSender(edition, email string) string {
+	if run.d.ReturnPath != nil {
+		return run.d.ReturnPath(edition, email)
+	}
+	return run.sender
 }
 
 // SendOne renders the edition for sub and sends it over a connection of its

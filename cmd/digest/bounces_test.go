@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -15,9 +20,11 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/bounce"
 	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
 	"github.com/digest-newsletter/digest/digest/store"
 )
@@ -286,5 +293,77 @@ func TestSMTPRefusals(t *testing.T) {
 	}
 	if fmt.Sprint(to) != "[ann@example.net carol@example.net]" && fmt.Sprint(to) != "[carol@example.net ann@example.net]" {
 		t.Fatalf("second edition went to %v, want ann and carol (bob suppressed, carol only counted)", to)
+	}
+}
+
+// TestVERPReturnPath delivers with DIGEST_BOUNCE_ADDRESS set, DKIM signing
+// and one connection: each message's MAIL FROM is its own signed VERP
+// address while its From header is unchanged, every DKIM signature
+// verifies, and the pipelined lookahead still holds (the envelope
+// announced ahead of each message is the one it uses, so the connection
+// is never closed to recover from a mismatch).
+func TestVERPReturnPath(t *testing.T) {
+	dir := t.TempDir()
+	news := filepath.Join(dir, "news")
+	os.MkdirAll(news, 0o755)
+	os.WriteFile(filepath.Join(news, "first.md"), []byte("---\ntitle: A First Story\ndate: 2026-11-28T08:00:00Z\nurl: https://example.com/first\n---\n\nThe first story has a few plain sentences. It says little. It ends here.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "sources.txt"), []byte("news name=News\n"), 0o644)
+	var csv strings.Builder
+	csv.WriteString("email\n")
+	const n = 12
+	for i := range n {
+		fmt.Fprintf(&csv, "reader%02d@example.net\n", i)
+	}
+	list := filepath.Join(dir, "subscribers.csv")
+	os.WriteFile(list, []byte(csv.String()), 0o644)
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "dkim.pem")
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	record := "v=DKIM1; k=ed25519; p=" + base64.StdEncoding.EncodeToString(pub)
+
+	srv := mailertest.NewServer(t)
+	const secret = "verp-test-secret-of-32-bytes-or-more"
+	environ := []string{"DIGEST_SMTP_URL=" + srv.URL(), "DIGEST_STATE=" + filepath.Join(dir, "digest.db"),
+		"DIGEST_SUBSCRIBERS=" + list, "DIGEST_SOURCES=" + filepath.Join(dir, "sources.txt"),
+		"DIGEST_FROM=The Digest <digest@example.org>", "DIGEST_TIMEZONE=UTC", "DIGEST_SMTP_CONCURRENCY=1",
+		"DIGEST_DKIM_KEY_FILE=" + keyFile, "DIGEST_DKIM_SELECTOR=digest",
+		"DIGEST_BOUNCE_ADDRESS=bounces@example.org", "DIGEST_SECRET=" + secret}
+	var out bytes.Buffer
+	if code := Main(t.Context(), &env{stdout: &out, stderr: &out, environ: environ}, []string{"run", "--edition", "2026-11-29"}); code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out.String())
+	}
+	msgs := srv.Messages()
+	if len(msgs) != n {
+		t.Fatalf("%d messages, want %d", len(msgs), n)
+	}
+	signer := bounce.NewSigner([]byte(secret))
+	lookup := func(domain string) ([]string, error) {
+		if domain != "digest._domainkey.example.org" {
+			return nil, fmt.Errorf("no TXT record for %s", domain)
+		}
+		return []string{record}, nil
+	}
+	for _, m := range msgs {
+		to := m.To[0]
+		if want := signer.ReturnPath("bounces@example.org", "2026-11-29", to); m.From != want {
+			t.Errorf("MAIL FROM of the message to %s: %q, want %q", to, m.From, want)
+		}
+		if local, _, _ := strings.Cut(m.From, "@"); len(local) > 64 {
+			t.Errorf("local part %q longer than 64 bytes", local)
+		}
+		if !bytes.Contains(m.Data, []byte("\r\nFrom: \"The Digest\" <digest@example.org>\r\n")) && !bytes.Contains(m.Data, []byte("\r\nFrom: The Digest <digest@example.org>\r\n")) {
+			t.Errorf("message to %s: From header changed:\n%.600s", to, m.Data)
+		}
+		vs, err := dkim.VerifyWithOptions(bytes.NewReader(m.Data), &dkim.VerifyOptions{LookupTXT: lookup})
+		if err != nil || len(vs) != 1 || vs[0].Err != nil {
+			t.Errorf("message to %s: DKIM: %v %+v", to, err, vs)
+		}
+	}
+	if c := srv.Connections(); c != 1 {
+		t.Errorf("%d connections, want 1: an announced envelope that did not match its message closes the connection", c)
 	}
 }

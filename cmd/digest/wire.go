@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/bounce"
 	"github.com/digest-newsletter/digest/digest/mailer"
 	"github.com/digest-newsletter/digest/digest/render"
 	"github.com/digest-newsletter/digest/digest/source"
@@ -179,6 +180,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		MaxFailures:       cfg.SMTP.MaxFailures,
 		DeferMaxAge:       cfg.MaxAge,
 		BouncePolicy:      digest.BouncePolicy{SoftLimit: cfg.Bounce.SoftLimit},
+		ReturnPath:        returnPath(cfg),
 		Overview:          summary.Overview,
 	}
 	if cfg.SMTP.Rate > 0 {
@@ -345,4 +347,14 @@ func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Log
 		return p, "", err
 	}
 	return p, frozenNotice(ctx, cfg, st, editor, p.Edition), nil
+}
+
+// returnPath returns the VERP return paths of DIGEST_BOUNCE_ADDRESS,
+// signed with DIGEST_SECRET; nil when no bounce address is set.
+func returnPath(cfg *Config) func(edition, email string) string {
+	if cfg.Bounce.Address == "" {
+		return nil
+	}
+	s := bounce.NewSigner([]byte(cfg.List.Secret))
+	return func(edition, email string) string { return s.ReturnPath(cfg.Bounce.Address, edition, email) }
 }
