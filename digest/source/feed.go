@@ -39,9 +39,9 @@ var xmlDecl = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=`)
 // parseFeed parses an RSS, Atom or JSON feed. base (may be nil) is the
 // feed's URL, against which relative links resolve after the feed's own
 // site link. It returns the feed's title and its entries; an entry without
-// a usable title, link or text is skipped. An XML feed the reader refuses
-// is repaired and read as far as it goes (see repairXML); repaired then
-// says what was done, for a warning, and err is nil if anything was read.
+// a usable title, link or text is skipped. An XML feed that is not
+// well-formed is repaired and read as far as it goes (see parseXMLFeed);
+// repaired then says what was done, for a warning.
 func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repaired string, err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) && !xmlDecl.Match(data) && !mostlyUTF8(data) {
@@ -52,22 +52,11 @@ func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repai
 			data = d
 		}
 	}
-	feed, err := gofeedParse(data)
-	if err != nil && bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
-		fixed, ends, rep := repairXML(data)
-		f, ferr := gofeedParse(fixed)
-		var se *xml.SyntaxError
-		if ferr != nil && errors.As(ferr, &se) {
-			if cut := cutAfterItem(fixed, ends, se.Line); cut != nil {
-				rep.cutAtLine = se.Line
-				f, ferr = gofeedParse(cut)
-			}
-		}
-		// A repair that gives no item is no better than the error.
-		if ferr == nil && len(f.Items) > 0 {
-			feed, repaired = f, fmt.Sprintf("%v: %v", err, rep)
-			err = nil
-		}
+	var feed *gofeed.Feed
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("<")) {
+		feed, repaired, err = parseXMLFeed(data)
+	} else {
+		feed, err = gofeedParse(data)
 	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
@@ -131,6 +120,33 @@ func parseFeed(data []byte, base *url.URL) (title string, entries []entry, repai
 		entries = append(entries, e)
 	}
 	return plainTitle(feed.Title), entries, repaired, nil
+}
+
+// parseXMLFeed parses an XML feed, repaired first if it is not
+// well-formed (see repairXML): gofeed refuses some broken documents and
+// misreads others (a <b> left open in a title ate the items after it). A
+// document still broken after the repair is read up to the last complete
+// item before the line the reader stopped at. repaired says what was done,
+// "" if nothing; a repair that gives no item is not taken.
+func parseXMLFeed(data []byte) (feed *gofeed.Feed, repaired string, err error) {
+	fixed, ends, rep := repairXML(data)
+	f, ferr := gofeedParse(fixed)
+	var se *xml.SyntaxError
+	if ferr != nil && errors.As(ferr, &se) {
+		if cut := cutAfterItem(fixed, ends, se.Line); cut != nil {
+			rep.cutAtLine = se.Line
+			f, ferr = gofeedParse(cut)
+		}
+	}
+	if !rep.changed() {
+		return f, "", ferr
+	}
+	if ferr == nil && len(f.Items) > 0 {
+		return f, rep.String(), nil
+	}
+	// The repair did not help: the document as it is, or its error.
+	feed, err = gofeedParse(data)
+	return feed, "", err
 }
 
 // mostlyUTF8 reports whether data has more valid multi-byte UTF-8

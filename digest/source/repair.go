@@ -20,13 +20,15 @@ import (
 //     line ends), raw or as references such as &#0;, are dropped;
 //   - a "&" that starts no entity or character reference becomes &amp;, and
 //     a "<" that starts no tag becomes &lt;;
+//   - an end tag closes the elements left open inside its element, and an
+//     end tag that matches no open element is dropped;
 //   - a truncated document is cut after its last complete item (or entry)
 //     and its open elements are closed.
 //
 // Inside CDATA sections and comments only the forbidden characters and bad
-// bytes are touched. A document broken in other ways (tags closed in the
-// wrong order, say) is cut after the last complete item before the line the
-// reader stopped at, and closed; what follows is lost.
+// bytes are touched. A document still broken in other ways is cut after the
+// last complete item before the line the reader stopped at, and closed;
+// what follows is lost.
 
 // declaredEncoding matches the encoding named in an XML declaration.
 var declaredEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']`)
@@ -34,8 +36,14 @@ var declaredEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=\s*["']([^
 // xmlRepair is what repairXML did, for the warning.
 type xmlRepair struct {
 	badBytes, badChars, amps, lts int
+	unclosed, strays              int
 	truncated                     bool
 	cutAtLine                     int
+}
+
+// changed reports whether the repair changed the document.
+func (r xmlRepair) changed() bool {
+	return r != xmlRepair{}
 }
 
 func (r xmlRepair) String() string {
@@ -51,6 +59,12 @@ func (r xmlRepair) String() string {
 	}
 	if r.lts > 0 {
 		did = append(did, strconv.Itoa(r.lts)+" bare < escaped")
+	}
+	if r.unclosed > 0 {
+		did = append(did, strconv.Itoa(r.unclosed)+" element(s) left open closed")
+	}
+	if r.strays > 0 {
+		did = append(did, strconv.Itoa(r.strays)+" stray end tag(s) dropped")
 	}
 	if r.truncated {
 		did = append(did, "truncated document closed")
@@ -132,15 +146,22 @@ func repairXML(data []byte) ([]byte, []itemEnd, xmlRepair) {
 			name := tagName(tag)
 			switch {
 			case tag[1] == '/':
-				// Pop up to the matching start, if it is open and not
-				// too deep: an end tag that matches nothing is left to
-				// the reader.
-				for j := len(stack) - 1; j >= max(0, len(stack)-maxDepth); j-- {
-					if stack[j] == name {
-						stack, at = stack[:j], at[:j]
-						break
-					}
+				// Close up to the matching start, closing the elements
+				// left open inside it; an end tag that matches no open
+				// element (within maxDepth) is dropped.
+				j := len(stack) - 1
+				for j >= max(0, len(stack)-maxDepth) && stack[j] != name {
+					j--
 				}
+				if j < 0 || stack[j] != name {
+					rep.strays++
+					break
+				}
+				for k := len(stack) - 1; k > j; k-- {
+					rep.unclosed++
+					out = append(out, "</"+stack[k]+">"...)
+				}
+				stack, at = stack[:j], at[:j]
 				out = appendAttrs(out, tag, utf8Doc, &rep)
 				if local := name[strings.IndexByte(name, ':')+1:]; (local == "item" || local == "entry") && len(stack) <= maxDepth {
 					ends = append(ends, itemEnd{len(out), append([]string(nil), stack...)})
@@ -268,9 +289,22 @@ func tagName(tag []byte) string {
 	return string(s[:end])
 }
 
-// appendAttrs appends a tag, escaping bare "&" in its attribute values.
+// appendAttrs appends a tag, escaping a bare "&" or "<" in its attribute
+// values.
 func appendAttrs(out, tag []byte, utf8Doc bool, rep *xmlRepair) []byte {
+	var quote byte
 	for i := 0; i < len(tag); {
+		switch c := tag[i]; {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote != 0 && c == '<':
+			rep.lts++
+			out = append(out, "&lt;"...)
+			i++
+			continue
+		}
 		if tag[i] == '&' {
 			n, keep := reference(tag[i:])
 			switch {

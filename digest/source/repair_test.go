@@ -118,6 +118,9 @@ func TestRepairXML(t *testing.T) {
 		{"bare ampersand", `<t>Q&A &amp; AT&T&#38;</t><link href="/x?a=1&b=2"/>`, `<t>Q&amp;A &amp; AT&amp;T&#38;</t><link href="/x?a=1&amp;b=2"/>`},
 		{"bare less-than", `<t>3 < 4 <3</t>`, `<t>3 &lt; 4 &lt;3</t>`},
 		{"CDATA untouched", `<t><![CDATA[a & b < c]]></t>`, `<t><![CDATA[a & b < c]]></t>`},
+		{"element left open", `<item><title>Go <b>1.26</title><link>/x</link></item>`, `<item><title>Go <b>1.26</b></title><link>/x</link></item>`},
+		{"stray end tag", `<item><title>Go</i> 1.26</title></item>`, `<item><title>Go 1.26</title></item>`},
+		{"less-than in an attribute", `<link href="/x?a<b" rel='alt<'/>`, `<link href="/x?a&lt;b" rel='alt&lt;'/>`},
 		{"truncated end tag", `<rss><channel><item><title>A</title></item></channel></rss`, `<rss><channel><item><title>A</title></item></channel></rss>`},
 		{"truncated in an item", `<rss><channel><item><title>A</title></item><item><title>Hal`, `<rss><channel><item><title>A</title></item></channel></rss>`},
 		{"truncated in an entry", `<feed><entry><title>A</title></entry><entry><title>B</title></entry><entry><t`, `<feed><entry><title>A</title></entry><entry><title>B</title></entry></feed>`},
@@ -172,5 +175,27 @@ func TestStrayByteInUndeclaredUTF8(t *testing.T) {
 	}
 	if !strings.Contains(repaired, "1 byte(s) not UTF-8") {
 		t.Errorf("repaired %q, want it to say one byte was read as Windows-1252", repaired)
+	}
+}
+
+// TestMisnestedFeed checks that a tag left open inside a title, or an end
+// tag without a start, does not lose the feed.
+func TestMisnestedFeed(t *testing.T) {
+	doc := `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Release Notes</title><link>https://releases.example/</link><description>d</description>
+<item><title>Go <b>1.26</title><link>https://releases.example/go1.26</link><description>The new release.</description></item>
+<item><title>Toolchain</i> updates</title><link>https://releases.example/toolchain</link><description>More.</description></item>
+<item><title>Last one</title><link>https://releases.example/last</link><description>Done.</description></item>
+</channel></rss>`
+	_, entries, repaired, err := parseFeed([]byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Title)
+	}
+	if want := []string{"Go 1.26", "Toolchain updates", "Last one"}; !cmp.Equal(got, want) {
+		t.Errorf("titles %q, want %q (repaired: %s)", got, want, repaired)
 	}
 }
