@@ -84,11 +84,8 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 func parseInterspersed(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*Config, []string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, nil, err
-			}
-			return nil, nil, usageError{err}
+		if err := parseArgs(e, fs, args); err != nil {
+			return nil, nil, err
 		}
 		if fs.NArg() == 0 {
 			break
