@@ -108,9 +108,9 @@
 // A source that fails — unreachable, slow, malformed, too large, of the wrong
 // content type — is reported in the Collection's Failures; the others still
 // give their articles. An XML feed that is not well-formed (bytes that are
-// not UTF-8, &#0;, a bare & or <, a truncated end) is repaired and read as
-// far as it goes, its good items kept and one warning logged; it fails only
-// if no item can be read.
+// not UTF-8, &#0;, a bare & or <, a tag left open, a truncated end) is
+// repaired and read as far as it goes, its good items kept and one warning
+// logged; it fails only if no item can be read.
 //
 // # Articles
 //
