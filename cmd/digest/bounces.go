@@ -42,7 +42,13 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 	}
 	defer mb.Close()
 
-	unlock, err := store.Lock(bouncesLockPath(cfg.State))
+	// The lock belongs to the state file, not to the path that names it,
+	// as the run's does: a symbolic link to the same state finds it held.
+	real, err := store.Resolve(cfg.State)
+	if err != nil {
+		return fmt.Errorf("bounces: %w", err)
+	}
+	unlock, err := store.Lock(bouncesLockPath(real))
 	if err != nil {
 		return fmt.Errorf("bounces: another digest bounces is reading: %w", err)
 	}
@@ -97,9 +103,9 @@ func parseInterspersed(e *env, fs *flag.FlagSet, flagEnv map[string]string, args
 	return cfg, pos, err
 }
 
-// bouncesLockPath is the lock digest bounces takes: beside the state, apart
-// from the run lock.
-func bouncesLockPath(state string) string { return state + ".bounces" }
+// bouncesLockPath is the lock digest bounces takes for the resolved state
+// file real (see store.Resolve): beside the state, apart from the run lock.
+func bouncesLockPath(real string) string { return real + ".bounces" }
 
 // openMailbox opens the mailbox an argument names. A local path that does
 // not exist is bad input (exit 2); an IMAP server that cannot be reached is

@@ -99,6 +99,31 @@ func TestBouncesLocked(t *testing.T) {
 	}
 }
 
+// TestBouncesLockedThroughLink checks that the lock of digest bounces
+// belongs to the state file, not to the path: held through the real path,
+// a run through a symbolic link in another folder exits 4 and reads
+// nothing.
+func TestBouncesLockedThroughLink(t *testing.T) {
+	f := newBounceFixture(t, 2)
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(f.state, link); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := store.Lock(bouncesLockPath(f.state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	f.environ = append(f.environ, "DIGEST_STATE="+link)
+	code, out := f.run()
+	if code != exitLocked || !strings.Contains(out, "another digest bounces is reading") {
+		t.Fatalf("through a link: exit %d, output %q; want %d and the reason", code, out, exitLocked)
+	}
+	if left, _ := filepath.Glob(filepath.Join(f.box, "new", "*")); len(left) != 2 {
+		t.Fatalf("%d messages left in new, want 2 untouched", len(left))
+	}
+}
+
 // TestBouncesTwiceAtOnce starts digest bounces twice at once on one
 // mailbox: each ends with exit 0 or 4, every report is recorded once and
 // every address suppressed once.
