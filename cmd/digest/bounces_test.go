@@ -281,9 +281,16 @@ func TestSMTPRefusals(t *testing.T) {
 		}
 		return out.String()
 	}
+	metrics := filepath.Join(dir, "digest.prom")
+	environ = append(environ, "DIGEST_METRICS_FILE="+metrics)
 	out := run("2026-11-29")
 	if !strings.Contains(out, "sent 1, failed 2") {
 		t.Fatalf("first edition:\n%s", out)
+	}
+	// The run's metrics count the refusals as bounces.
+	if prom, _ := os.ReadFile(metrics); !bytes.Contains(prom, []byte("\ndigest_bounces_total{kind=\"hard\"} 1\n")) ||
+		!bytes.Contains(prom, []byte("\ndigest_bounces_total{kind=\"soft\"} 1\n")) || !bytes.Contains(prom, []byte("\ndigest_last_run_exit_code 3\n")) {
+		t.Errorf("metrics file:\n%s", prom)
 	}
 	st, err := store.OpenReadOnly(t.Context(), state)
 	if err != nil {

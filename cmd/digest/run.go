@@ -57,6 +57,12 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if cfg.Ops.MetricsFile != "" {
 		if werr := writeMetrics(cfg.Ops.MetricsFile, outcome); werr != nil {
 			log.Warn("metrics not written", "err", werr)
+		} else if st, oerr := store.OpenReadOnly(ctx, cfg.State); oerr == nil {
+			// The refusals of this run may have added bounces.
+			if werr := writeBounceMetrics(ctx, cfg.Ops.MetricsFile, st); werr != nil {
+				log.Warn("bounce metrics not written", "err", werr)
+			}
+			st.Close()
 		}
 	}
 	ping.finish(ctx, outcome.OK, cfg.redact.String(pingSummary(rep, code, err)))
