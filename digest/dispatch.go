@@ -272,20 +272,15 @@ func (run *dispatchRun) feed(ctx context.Context, eds Editions, jobs chan<- job,
 			}
 			return fmt.Errorf("subscribers: %w", err)
 		}
-		if !sub.Mailable() {
+		view, key, skip := run.pick(eds, sub)
+		switch skip {
+		case skipStatus:
 			c.Skipped++
 			continue
-		}
-		ed := eds.Daily
-		if sub.Cadence == CadenceWeekly {
-			ed = eds.Weekly
-		}
-		if ed == nil {
+		case skipNotToday:
 			c.NotToday++
 			continue
-		}
-		view, key := run.view(ed, sub.Topics)
-		if len(view.Items) == 0 {
+		case skipEmpty:
 			c.Empty++
 			continue
 		}
@@ -308,6 +303,81 @@ func (run *dispatchRun) feed(ctx context.Context, eds Editions, jobs chan<- job,
 		return run.claim(ctx, batch, jobs, c)
 	}
 	return nil
+}
+
+// A skip is why a run mails a subscriber nothing, before the journal and
+// the suppression list are asked.
+type skip int
+
+const (
+	skipNone     skip = iota
+	skipStatus        // their status is not active (Report.Skipped)
+	skipNotToday      // no edition of their cadence today (Report.NotToday)
+	skipEmpty         // no item has one of their topics (Report.Empty)
+)
+
+// pick returns the view of eds a subscriber's message is made from (the
+// edition of their cadence, with only the items of their topics) and its
+// key (see view); or why they get none.
+func (run *dispatchRun) pick(eds Editions, sub Subscriber) (*Edition, string, skip) {
+	if !sub.Mailable() {
+		return nil, "", skipStatus
+	}
+	ed := eds.Daily
+	if sub.Cadence == CadenceWeekly {
+		ed = eds.Weekly
+	}
+	if ed == nil {
+		return nil, "", skipNotToday
+	}
+	view, key := run.view(ed, sub.Topics)
+	if len(view.Items) == 0 {
+		return nil, "", skipEmpty
+	}
+	return view, key, skipNone
+}
+
+// A NoMessage is why a run mails a subscriber nothing (see Preview).
+type NoMessage struct {
+	Email  string
+	Reason string // like "their status is unsubscribed"
+}
+
+func (e *NoMessage) Error() string {
+	return "a run sends " + e.Email + " nothing: " + e.Reason
+}
+
+// Preview returns the view of eds that a run delivering eds makes sub's
+// message from, as the run decides it: the edition of their cadence, only
+// the items of their topics, with their own overview. When the run would
+// mail them nothing, it returns a *NoMessage saying why: their status, the
+// suppression list, their cadence or their topics. It changes nothing, and
+// does not ask the journal: a subscriber the edition was already delivered
+// to is shown it all the same.
+func (d *Dispatcher) Preview(ctx context.Context, eds Editions, sub Subscriber) (*Edition, error) {
+	run := &dispatchRun{d: d, views: map[string]*Edition{}}
+	view, _, why := run.pick(eds, sub)
+	switch why {
+	case skipStatus:
+		return nil, &NoMessage{Email: sub.Email, Reason: "their status is " + sub.Status}
+	case skipNotToday:
+		reason := "no daily edition today"
+		if sub.Cadence == CadenceWeekly {
+			reason = "no weekly edition today (one comes on the weekly day, if the week had items)"
+		}
+		return nil, &NoMessage{Email: sub.Email, Reason: reason}
+	case skipEmpty:
+		return nil, &NoMessage{Email: sub.Email, Reason: "no item of the edition has one of their topics (" + strings.Join(sub.Topics, ", ") + ")"}
+	}
+	email := strings.ToLower(sub.Email)
+	suppressed, err := d.Store.Suppressed(ctx, []string{email})
+	if err != nil {
+		return nil, fmt.Errorf("suppression list: %w", err)
+	}
+	if suppressed[email] {
+		return nil, &NoMessage{Email: sub.Email, Reason: "the address is on the suppression list"}
+	}
+	return view, nil
 }
 
 // view returns the edition as a subscriber with these topics sees it (only

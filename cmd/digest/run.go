@@ -128,7 +128,11 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 			return nil, 0, err
 		}
 		stop := prog.collecting()
-		eds, failures, err = prepareEditions(ctx, cfg, editor, now())
+		var daily *digest.Prepared
+		eds, daily, err = prepareEditions(ctx, cfg, editor, now(), false)
+		if daily != nil {
+			failures = daily.Failures
+		}
 		stop()
 	}
 	if err != nil {
@@ -197,10 +201,12 @@ func pingSummary(r *digest.Report, code int, err error) string {
 }
 
 // prepareEditions makes (or loads) today's daily edition and, on the weekly
-// day, the weekly one. An edition with no items is left out.
-func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, now time.Time) (digest.Editions, []digest.SourceFailure, error) {
+// day, the weekly one, and returns them with how the daily one was made.
+// An edition with no items is left out. With dryRun, a new edition is not
+// frozen (preview, send-test).
+func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, now time.Time, dryRun bool) (digest.Editions, *digest.Prepared, error) {
 	var eds digest.Editions
-	p, err := editor.Prepare(ctx, cfg.dailyID(now), false)
+	p, err := editor.Prepare(ctx, cfg.dailyID(now), dryRun)
 	if err != nil {
 		if errors.Is(err, digest.ErrSourcesFailed) {
 			return eds, nil, fmt.Errorf("%w: %w", errSources, err)
@@ -212,15 +218,15 @@ func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, no
 	}
 	weekday, _ := parseWeekday(cfg.Weekday)
 	if now.In(cfg.tz).Weekday() == weekday && cfg.Edition == "" {
-		w, err := editor.PrepareWeekly(ctx, cfg.weeklyID(now), false)
+		w, err := editor.PrepareWeekly(ctx, cfg.weeklyID(now), dryRun)
 		if err != nil {
-			return eds, nil, err
+			return eds, p, err
 		}
 		if len(w.Edition.Items) > 0 {
 			eds.Weekly = w.Edition
 		}
 	}
-	return eds, p.Failures, nil
+	return eds, p, nil
 }
 
 // firstSubscriber returns the first good row of the list, to check the

@@ -53,32 +53,35 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, notice, err := dryEdition(ctx, cfg, st, log)
+	eds, daily, notice, err := dryEditions(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
 	if notice != "" {
 		fmt.Fprintln(e.stdout, notice)
 	}
-	if len(p.Edition.Items) == 0 {
-		return errors.New("send-test: the edition has no items")
+	if eds.Daily == nil && eds.Weekly == nil {
+		return fmt.Errorf("send-test: edition %s has no items", daily.Edition.ID)
+	}
+	d := newDispatcher(cfg, st, renderer, transport, log, time.Now)
+	// Without --as, a reader of every item of the daily edition, or of the
+	// weekly one when only that has items.
+	ed := eds.Daily
+	if ed == nil {
+		ed = eds.Weekly
 	}
 	var as0 *digest.Subscriber
 	if *as != "" {
-		subs, err := previewSubscribers(ctx, cfg)
+		sub, err := findSubscriber(ctx, cfg, st, *as)
 		if err != nil {
-			return err
+			return fmt.Errorf("send-test: --as: %w", err)
 		}
-		for _, s := range subs {
-			if s.Email == *as {
-				as0 = &s
-			}
+		// The message --as gets from a run: their edition, their topics.
+		if ed, err = d.Preview(ctx, eds, sub); err != nil {
+			return fmt.Errorf("send-test: --as: %w", err)
 		}
-		if as0 == nil {
-			return usageError{fmt.Errorf("send-test: --as %s is not in %s", *as, cfg.Subscribers)}
-		}
+		as0 = &sub
 	}
-	d := newDispatcher(cfg, st, renderer, transport, log, time.Now)
 	var failed []error
 	for _, addr := range to {
 		sub := digest.Subscriber{Email: addr}
@@ -86,15 +89,15 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 			sub = *as0
 			sub.Email = addr // the personalization of --as, mailed to --to
 		}
-		reply, err := d.SendOne(ctx, p.Edition, sub)
+		reply, err := d.SendOne(ctx, ed, sub)
 		switch {
 		case err != nil:
 			failed = append(failed, fmt.Errorf("%s: %w", addr, err))
 		case transport.Channel() == "outbox":
 			fmt.Fprintf(e.stdout, "wrote edition %s (%d items) for %s to %s: not mailed, no SMTP settings (DIGEST_SMTP_URL)\n",
-				p.Edition.ID, len(p.Edition.Items), addr, strings.TrimPrefix(reply, "saved "))
+				ed.ID, len(ed.Items), addr, strings.TrimPrefix(reply, "saved "))
 		default:
-			fmt.Fprintf(e.stdout, "sent edition %s (%d items) to %s via %s: %s\n", p.Edition.ID, len(p.Edition.Items), addr, transport.Channel(), reply)
+			fmt.Fprintf(e.stdout, "sent edition %s (%d items) to %s via %s: %s\n", ed.ID, len(ed.Items), addr, transport.Channel(), reply)
 		}
 	}
 	if len(failed) > 0 {

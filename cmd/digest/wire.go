@@ -333,20 +333,22 @@ func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]
 	return &dryCommand{cfg: cfg, log: newLogger(e.stderr, cfg), st: st, close: closeState}, nil
 }
 
-// dryEdition returns today's edition without changing the state: the
-// frozen one if a run made it, else one built now and not frozen. For a
-// frozen edition, notice names it and says what the sources have had
-// since (see frozenNotice); else it is "".
-func dryEdition(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (p *digest.Prepared, notice string, err error) {
+// dryEditions returns the editions a run would deliver now, as
+// prepareEditions makes them, without changing the state: each the frozen
+// one if a run made it, else one built now and not frozen. daily is how
+// the daily edition was made. For a frozen daily edition, notice names it
+// and says what the sources have had since (see frozenNotice); else it is
+// "".
+func dryEditions(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (eds digest.Editions, daily *digest.Prepared, notice string, err error) {
 	editor, err := newEditor(cfg, st, log, time.Now)
 	if err != nil {
-		return nil, "", err
+		return eds, nil, "", err
 	}
-	p, err = editor.Prepare(ctx, cfg.dailyID(time.Now()), true)
-	if err != nil || !p.Frozen {
-		return p, "", err
+	eds, daily, err = prepareEditions(ctx, cfg, editor, time.Now(), true)
+	if err != nil || !daily.Frozen {
+		return eds, daily, "", err
 	}
-	return p, frozenNotice(ctx, cfg, st, editor, p.Edition), nil
+	return eds, daily, frozenNotice(ctx, cfg, st, editor, daily.Edition), nil
 }
 
 // returnPath returns the VERP return paths of DIGEST_BOUNCE_ADDRESS,

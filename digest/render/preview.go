@@ -46,11 +46,17 @@ func WritePreview(dir string, c *digest.Compiled) error {
 // (changes when the templates do). The page lists the first 200
 // subscribers; any other is found by address. unsubscribe gives each
 // subscriber's unsubscribe URL (nil: none).
-func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string, unsubscribe func(email string) string) http.Handler {
+//
+// view, if not nil, returns the view of the edition a subscriber's message
+// is made from, as a run decides it (their cadence's edition, their
+// topics), or an error saying why they get none, which the page shows
+// instead of a message. Nil: every subscriber gets ed.
+func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string,
+	unsubscribe func(email string) string, view func(digest.Subscriber) (*digest.Edition, error)) http.Handler {
 	if len(subs) == 0 {
 		subs = []digest.Subscriber{{Email: "reader@example.com", Name: "Example Reader"}}
 	}
-	p := &preview{load: load, ed: ed, subs: subs, dir: watchDir, stamp: "-", unsubscribe: unsubscribe}
+	p := &preview{load: load, ed: ed, view: view, subs: subs, dir: watchDir, stamp: "-", unsubscribe: unsubscribe}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.page)
 	mux.HandleFunc("GET /html", p.part)
@@ -63,6 +69,7 @@ func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []d
 type preview struct {
 	load func() (*Renderer, error)
 	ed   *digest.Edition
+	view func(digest.Subscriber) (*digest.Edition, error) // nil: ed for all
 	subs []digest.Subscriber
 	dir  string
 	// unsubscribe returns a subscriber's unsubscribe URL; nil: none.
@@ -139,12 +146,17 @@ func (p *preview) render(req *http.Request) (shown, int, error) {
 	if err != nil {
 		return shown{}, v, err
 	}
-	sub := p.subs[p.subscriber(req)]
+	sub, ed := p.subs[p.subscriber(req)], p.ed
+	if p.view != nil {
+		if ed, err = p.view(sub); err != nil {
+			return shown{}, v, err
+		}
+	}
 	var u string
 	if p.unsubscribe != nil {
 		u = p.unsubscribe(sub.Email)
 	}
-	c, err := r.Render(p.ed, sub, u)
+	c, err := r.Render(ed, sub, u)
 	if err != nil {
 		return shown{}, v, err
 	}
