@@ -1,7 +1,10 @@
 package source
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,4 +106,51 @@ func FuzzParseFeed(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzRepairXML checks that repairXML never panics and leaves a
+// well-formed document as it is: a feed that parses is never changed by the
+// repair pass every feed goes through.
+func FuzzRepairXML(f *testing.F) {
+	files, _ := filepath.Glob("testdata/feeds/*.xml")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`<a x="1&amp;2" y='<'><![CDATA[a & b < c]]><!-- & < --><?pi x?>&#38;&lt;</a>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, _, rep := repairXML(data)
+		if !wellFormed(data) {
+			return
+		}
+		if rep.changed() || !bytes.Equal(out, data) {
+			t.Errorf("repairXML changed a well-formed document (%v):\n%q\n%q", rep, data, out)
+		}
+	})
+}
+
+// wellFormed reports whether encoding/xml reads data to the end in strict
+// mode, with every element closed, and data declares no other encoding.
+func wellFormed(data []byte) bool {
+	if m := declaredEncoding.FindSubmatch(data); m != nil && !strings.EqualFold(string(m[1]), "utf-8") {
+		return false
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return depth == 0
+		}
+		if err != nil {
+			return false
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
 }

@@ -126,7 +126,23 @@ func repairXML(data []byte) ([]byte, []itemEnd, xmlRepair) {
 			}
 			out = appendChars(out, data[i:i+4+end+3], utf8Doc, &rep)
 			i += 4 + end + 3
-		case c == '<' && i+1 < len(data) && (data[i+1] == '?' || data[i+1] == '!' || data[i+1] == '/' || nameStart(data[i+1])):
+		case c == '<' && i+1 < len(data) && data[i+1] == '?':
+			end := bytes.Index(data[i+2:], []byte("?>"))
+			if end < 0 {
+				i = len(data) // an unclosed processing instruction: drop it
+				continue
+			}
+			out = appendChars(out, data[i:i+2+end+2], utf8Doc, &rep)
+			i += 2 + end + 2
+		case c == '<' && i+1 < len(data) && data[i+1] == '!':
+			end := declEnd(data, i+2)
+			if end < 0 {
+				i = len(data)
+				continue
+			}
+			out = appendChars(out, data[i:end], utf8Doc, &rep)
+			i = end
+		case c == '<' && i+1 < len(data) && (data[i+1] == '/' || nameStart(data[i+1])):
 			end, eof := tagEnd(data, i+1)
 			switch {
 			case eof:
@@ -136,10 +152,6 @@ func repairXML(data []byte) ([]byte, []itemEnd, xmlRepair) {
 				rep.lts++ // not a tag after all
 				out = append(out, "&lt;"...)
 				i++
-				continue
-			case data[i+1] == '?' || data[i+1] == '!':
-				out = appendChars(out, data[i:end], utf8Doc, &rep)
-				i = end
 				continue
 			}
 			tag := data[i:end]
@@ -274,6 +286,32 @@ func tagEnd(data []byte, from int) (end int, eof bool) {
 		}
 	}
 	return -1, true
+}
+
+// declEnd returns the offset just after the ">" that ends the declaration
+// (<!DOCTYPE ...>, say) whose body starts at data[from], skipping quoted
+// strings and an internal subset in brackets, or -1 if the data ends first.
+func declEnd(data []byte, from int) int {
+	var quote byte
+	depth := 0
+	for i := from; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '>' && depth <= 0:
+			return i + 1
+		}
+	}
+	return -1
 }
 
 // tagName returns the name of a start or end tag.
