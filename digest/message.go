@@ -159,3 +159,8 @@ func (c *Compiled) For(sub Subscriber, unsubscribe string) *Compiled {
 
 // String returns a part with no slots as text.
 func (p Part) String() string { return p.Fill(nil) }
+
+// MaxSubject caps a subject line, in runes: an inbox shows 60 to 80
+// characters of it. A longer one is cut on a word boundary with an ellipsis
+// when the message is built.
+const MaxSubject = 150

@@ -95,7 +95,7 @@ func goMail(t testing.TB, l letter) []byte {
 	}
 	msg.FromMailAddress(from)
 	if l.ListID != "" {
-		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(l.ListID))
+		msg.SetGenHeader(gomail.Header("List-Id"), headerText(l.ListID, 0))
 	}
 	unsub := listUnsubscribe(l.ListUnsubscribe)
 	if unsub != "" && l.OneClick {
@@ -106,9 +106,9 @@ func goMail(t testing.TB, l letter) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	to.Name = oneLine(l.ToName)
+	to.Name = headerText(l.ToName, digest.MaxName)
 	msg.ToMailAddress(to)
-	msg.Subject(oneLine(l.Subject))
+	msg.Subject(headerText(l.Subject, digest.MaxSubject))
 	msg.SetDateWithValue(l.Date)
 	if l.MessageID != "" {
 		msg.SetMessageIDWithValue(l.MessageID)

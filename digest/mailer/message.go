@@ -86,10 +86,11 @@ func newFrame(c *digest.Compiled, h digest.Letterhead, boundary string) (*frame,
 	if !hasText && !hasHTML {
 		return nil, ErrNoBody
 	}
-	from, err := mail.ParseAddress(oneLine(h.From))
+	from, err := mail.ParseAddress(headerText(h.From, 0))
 	if err != nil {
-		return nil, &digest.SettingsError{Fix: "check DIGEST_FROM", Err: fmt.Errorf("from %q: %w", oneLine(h.From), err)}
+		return nil, &digest.SettingsError{Fix: "check DIGEST_FROM", Err: fmt.Errorf("from %q: %w", headerText(h.From, 0), err)}
 	}
+	from.Name = headerText(from.Name, digest.MaxName)
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
 		return nil, fmt.Errorf("build message: %w", err)
@@ -105,8 +106,8 @@ func newFrame(c *digest.Compiled, h digest.Letterhead, boundary string) (*frame,
 	}
 	msg := gomail.NewMsg(opts...)
 	msg.FromMailAddress(from)
-	if h.ListID != "" {
-		msg.SetGenHeader(gomail.Header("List-Id"), oneLine(h.ListID))
+	if id := listID(h.ListID); id != "" {
+		msg.SetGenHeader(gomail.Header("List-Id"), id)
 	}
 	if h.Unsubscribe && h.OneClick {
 		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
@@ -277,19 +278,19 @@ func (hw *headWriter) write(m *digest.Message, f *frame) (*[numHeads][]byte, err
 	}
 	msg := hw.msg
 	if !hw.ok || m.To != hw.last.to || m.ToName != hw.last.toName {
-		to, err := mail.ParseAddress(oneLine(m.To))
+		to, err := toHeader(m.To, m.ToName)
 		if err != nil {
 			hw.ok = false
-			return nil, fmt.Errorf("to %q: %w", oneLine(m.To), err)
+			return nil, err
 		}
-		if m.ToName != "" {
-			to.Name = oneLine(m.ToName)
-		}
-		msg.ToMailAddress(to)
+		// A generic header, not go-mail's address setter, so that a name
+		// that looks like encoded words can be encoded; the bytes are the
+		// setter's otherwise.
+		msg.SetGenHeader(gomail.Header("To"), to)
 		hw.last.to, hw.last.toName = m.To, m.ToName
 	}
 	if subject := m.Subject(); !hw.ok || subject != hw.last.subject {
-		msg.Subject(oneLine(subject))
+		msg.SetGenHeader(gomail.HeaderSubject, words(headerText(subject, digest.MaxSubject)))
 		hw.last.subject = subject
 	}
 	if !hw.ok || !m.Date.Equal(hw.date) || m.Date.IsZero() {
@@ -301,7 +302,7 @@ func (hw *headWriter) write(m *digest.Message, f *frame) (*[numHeads][]byte, err
 		hw.date = m.Date
 	}
 	if !hw.ok || m.MessageID != hw.last.messageID {
-		msg.SetMessageIDWithValue(strings.Trim(oneLine(m.MessageID), "<> "))
+		msg.SetMessageIDWithValue(strings.Trim(headerText(m.MessageID, 0), "<> "))
 		hw.last.messageID = m.MessageID
 	}
 	// SetGenHeader, not go-mail's List-Unsubscribe setters, which write
@@ -361,7 +362,7 @@ func stringWriter(s string) func(io.Writer) (int64, error) {
 func listUnsubscribe(uris []string) string {
 	var b strings.Builder
 	for _, u := range uris {
-		u = strings.TrimSpace(oneLine(u))
+		u = headerText(u, 0)
 		if u == "" || strings.ContainsFunc(u, badURIRune) {
 			continue
 		}
@@ -379,16 +380,91 @@ func badURIRune(r rune) bool {
 	return r <= ' ' || r > '~' || r == '<' || r == '>' || r == ','
 }
 
-// oneLine removes CR and LF from a header value: feed text must never add
-// a header line.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
+// headerText makes text from outside fit for a header: digest.CleanText
+// (no control, bidi or zero-width characters, no line breaks, white space
+// folded), then cut to max runes on a word boundary with an ellipsis
+// (digest.Shorten; max 0: no cap). It is the one helper every header value
+// goes through.
+func headerText(s string, max int) string {
+	s = digest.CleanText(s)
+	if max > 0 {
+		s = digest.Shorten(s, max)
+	}
+	return s
+}
+
+// words returns header text as go-mail's generic header setter takes it:
+// as it is, which the setter encodes if it has to, or, when it contains
+// "=?", as encoded words already, so that a mail reader never decodes text
+// that only looks like encoded words ("=?UTF-8?B?…?=" in a feed's title).
+func words(s string) string {
+	if !strings.Contains(s, "=?") {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
+	return encodeWords(s)
+}
+
+// encodeWords encodes s as RFC 2047 Q-encoded words in UTF-8, each at most
+// 75 characters, separated by spaces; no word splits a character.
+func encodeWords(s string) string {
+	const prefix, suffix, max = "=?UTF-8?q?", "?=", 75
+	var b, w strings.Builder
+	flush := func() {
+		if w.Len() == 0 {
+			return
 		}
-		return r
-	}, s)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(prefix + w.String() + suffix)
+		w.Reset()
+	}
+	for _, r := range s {
+		var enc strings.Builder
+		for _, c := range []byte(string(r)) {
+			switch {
+			case c == ' ':
+				enc.WriteByte('_')
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("!*+-/", c) >= 0:
+				enc.WriteByte(c)
+			default:
+				fmt.Fprintf(&enc, "=%02X", c)
+			}
+		}
+		if len(prefix)+w.Len()+enc.Len()+len(suffix) > max {
+			flush()
+		}
+		w.WriteString(enc.String())
+	}
+	flush()
+	return b.String()
+}
+
+// toHeader returns the To header's value for the address to and the name:
+// the name made header text and capped at digest.MaxName, encoded when it
+// looks like encoded words. An address that is not one line of plain text
+// is refused, not cleaned: cleaned, it could be another's.
+func toHeader(to, name string) (string, error) {
+	if headerText(to, 0) != to {
+		return "", fmt.Errorf("to %q: not one line of plain text", headerText(to, 0))
+	}
+	a, err := mail.ParseAddress(to)
+	if err != nil {
+		return "", fmt.Errorf("to %q: %w", to, err)
+	}
+	a.Name = headerText(name, digest.MaxName)
+	if strings.Contains(a.Name, "=?") {
+		return encodeWords(a.Name) + " <" + a.Address + ">", nil
+	}
+	return a.String(), nil
+}
+
+// listID returns the List-Id header's value: header text, its phrase
+// encoded when it looks like encoded words.
+func listID(v string) string {
+	v = headerText(v, 0)
+	if i := strings.LastIndex(v, " <"); i > 0 && strings.Contains(v[:i], "=?") {
+		return encodeWords(v[:i]) + v[i:]
+	}
+	return words(v)
 }

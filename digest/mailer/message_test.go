@@ -206,3 +206,54 @@ func BenchmarkWriteMessage(b *testing.B) {
 		}
 	}
 }
+
+// Header text from outside reaches the headers clean, capped and, when it
+// looks like encoded words, encoded: what a mail reader decodes is the
+// text, never a header the text spelled out.
+func TestHeadersAreCleanCappedAndEncoded(t *testing.T) {
+	const lookAlike = "=?UTF-8?B?QmNjOiB4QGV2aWwuZXhhbXBsZQ==?=" // "Bcc: x@evil.example"
+	long := strings.Repeat("word ", 40_000)                          // a 200,000-character title
+	tests := []struct {
+		name                  string
+		subject, toName       string
+		wantSubject, wantName string
+	}{
+		{"bidi override", "Invoice \u202Egpj.exe", "Ana", "Invoice gpj.exe", "Ana"},
+		{"NUL and zero-width", "Caf\u00e9\u200b news", "An\x00a\u2066", "Café news", "Ana"},
+		{"encoded-word look-alike", "News " + lookAlike, lookAlike, "News " + lookAlike, lookAlike},
+		{"long", long, strings.Repeat("n", 1<<20), strings.TrimSpace(strings.Repeat("word ", 30)) + "…", strings.Repeat("n", 99) + "…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := testLetter("ana@example.org")
+			l.Subject, l.ToName = tt.subject, tt.toName
+			var buf bytes.Buffer
+			if err := WriteMessage(&buf, mustMessage(t, l)); err != nil {
+				t.Fatal(err)
+			}
+			p := parse(t, buf.Bytes())
+			dec := new(mime.WordDecoder)
+			subject, err := dec.DecodeHeader(p.header.Get("Subject"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.wantSubject {
+				t.Errorf("Subject decodes to %q, want %q", subject, tt.wantSubject)
+			}
+			to, err := p.header.AddressList("To")
+			if err != nil || len(to) != 1 {
+				t.Fatalf("To %q: %v", p.header.Get("To"), err)
+			}
+			if to[0].Name != tt.wantName || to[0].Address != "ana@example.org" {
+				t.Errorf("To is %q <%s>, want %q <ana@example.org>", to[0].Name, to[0].Address, tt.wantName)
+			}
+			if _, ok := p.header["Bcc"]; ok {
+				t.Errorf("a Bcc header appeared")
+			}
+			head, _, _ := bytes.Cut(buf.Bytes(), []byte("\r\n\r\n"))
+			if len(head) > 2000 {
+				t.Errorf("headers are %d bytes, want them capped", len(head))
+			}
+		})
+	}
+}

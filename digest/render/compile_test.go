@@ -247,37 +247,6 @@ func TestCompiledSubjectErrors(t *testing.T) {
 	}
 }
 
-// TestOneLine checks that oneLine's shortcut for values on one line
-// already gives what folding them would.
-func TestOneLine(t *testing.T) {
-	for _, s := range []string{
-		"", " ", "a", "a b", "a  b", " a", "a ", "a\tb", "a\nb", "a\r\nb", "a\vb", "a\fb",
-		"a\u0085b", "a\u00a0b", "a\u2003b", "a\u3000b", "ünï cødé", "日本 語", "a\xffb", "\xff", "a\x00b",
-		"The Digest — 29 November 2026: Story number 1", "x \u00a0",
-	} {
-		checkOneLine(t, s)
-	}
-}
-
-// FuzzOneLine compares oneLine with strings.Fields joined by spaces.
-func FuzzOneLine(f *testing.F) {
-	f.Add("a b")
-	f.Add(" a\u00a0b\t")
-	f.Fuzz(checkOneLine)
-}
-
-// checkOneLine compares oneLine and isOneLine on s with strings.Fields
-// joined by spaces.
-func checkOneLine(t *testing.T, s string) {
-	want := strings.Join(strings.Fields(s), " ")
-	if got := oneLine(s); got != want {
-		t.Errorf("oneLine(%q) = %q, want %q", s, got, want)
-	}
-	if got := isOneLine(s); got != (s == want) {
-		t.Errorf("isOneLine(%q) = %v, want %v", s, got, s == want)
-	}
-}
-
 // TestCompileConcurrent compiles and fills personal subjects from many
 // goroutines at once, each message checked against running the templates
 // for it alone.
@@ -314,5 +283,36 @@ func TestCompileConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// A message never passes Gmail's clipping limit: an edition whose HTML
+// would be larger loses its last items, in both parts, and the compiled
+// message still matches the templates run alone for each subscriber.
+func TestHTMLStaysUnderGmailsClipping(t *testing.T) {
+	ed := testEdition(200)
+	for i := range ed.Items {
+		ed.Items[i].Blurb = []string{strings.Repeat("A sentence of a long blurb, with words. ", 12)}
+	}
+	r := newTestRenderer(t, "")
+	subs := shapeSubscribers[:4]
+	checkCompiled(t, r, ed, subs)
+	for _, sub := range subs {
+		c, err := renderFor(r, ed, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.HTML) > MaxHTML+4000 {
+			t.Errorf("%s: HTML of %d bytes, want at most %d", sub.Email, len(c.HTML), MaxHTML+4000)
+		}
+		if !strings.Contains(c.HTML, "Story number 1:") || strings.Contains(c.HTML, "Story number 200:") {
+			t.Errorf("%s: want the first items kept and the last dropped", sub.Email)
+		}
+		if strings.Contains(c.Text, "Story number 200:") {
+			t.Errorf("%s: the text part has an item the HTML dropped", sub.Email)
+		}
+		if !strings.Contains(c.HTML, "unsubscribe") {
+			t.Errorf("%s: the unsubscribe link is gone", sub.Email)
+		}
 	}
 }

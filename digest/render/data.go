@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/digest-newsletter/digest/digest"
 )
@@ -198,58 +196,17 @@ func safeURL(u string) string {
 	return ""
 }
 
-// oneLine folds line breaks and runs of white space into single spaces, so
-// the value is safe in a mail header.
-func oneLine(s string) string {
-	if isOneLine(s) {
-		return s // as folded already: spare the copy
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// isOneLine reports whether s is strings.Fields(s) joined by single spaces:
-// its only white space (as strings.Fields sees it) is single ASCII spaces
-// between other characters.
-func isOneLine(s string) bool {
-	space := true // before the start: a leading space is not one line
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch c {
-			case ' ':
-				if space {
-					return false
-				}
-				space = true
-			case '\t', '\n', '\v', '\f', '\r':
-				return false
-			default:
-				space = false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			return false
-		}
-		space = false
-		i += n
-	}
-	return !space || s == ""
-}
-
 func newItem(it digest.Item) Item {
 	v := Item{
 		ID:        it.ID,
-		Title:     oneLine(it.Title),
+		Title:     digest.CleanText(it.Title),
 		URL:       safeURL(it.URL),
-		Source:    oneLine(it.Source),
+		Source:    digest.CleanText(it.Source),
 		SourceURL: safeURL(it.SourceURL),
-		Author:    oneLine(it.Author),
+		Author:    digest.CleanText(it.Author),
 		Published: it.Published,
 		Blurb:     it.Blurb,
-		Summary:   oneLine(strings.Join(it.Blurb, " ")),
+		Summary:   digest.CleanText(strings.Join(it.Blurb, " ")),
 		AlsoIn:    it.AlsoIn,
 		Tags:      it.Tags,
 		Text:      it.Text,

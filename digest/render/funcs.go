@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/digest-newsletter/digest/digest"
 )
 
 // funcs returns the functions every template may call. README.md in the
@@ -20,7 +22,7 @@ func funcs() map[string]any {
 		"trimSpace": strings.TrimSpace,
 		"upper":     strings.ToUpper,
 		"lower":     strings.ToLower,
-		"oneLine":   oneLine,
+		"oneLine":   digest.CleanText,
 		"date":      formatDate,
 		"safeURL":   safeURL,
 	}
@@ -89,7 +91,7 @@ func indent(n int, s string) string {
 // underline returns s on one line and, under it, char repeated as many
 // times as s has characters: a heading in plain text.
 func underline(char, s string) string {
-	s = oneLine(s)
+	s = digest.CleanText(s)
 	return s + "\n" + strings.Repeat(char, utf8.RuneCountInString(s))
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/digest-newsletter/digest/digest"
 )
 
 // A note is the editor's note of an edition, rendered.
@@ -102,7 +104,7 @@ func splitFrontMatter(src string) (map[string]string, string) {
 // plain text wrapped at width, its links numbered from 1 and listed under it.
 func renderNote(md goldmark.Markdown, policy *bluemonday.Policy, unsafe bool, src string, width int) (note, error) {
 	meta, body := splitFrontMatter(src)
-	n := note{subject: oneLine(meta["subject"])}
+	n := note{subject: digest.CleanText(meta["subject"])}
 	if strings.TrimSpace(body) == "" {
 		return n, nil
 	}

@@ -339,7 +339,7 @@ func (r *Renderer) Variant(sub digest.Subscriber, unsubscribe string) (string, b
 			b[i] = '-'
 		case v == "":
 			b[i] = '0'
-		case strings.ContainsAny(v, "\r\n\x00"), r.subjectFields[f] && !isOneLine(v):
+		case strings.ContainsAny(v, "\r\n\x00"), r.subjectFields[f] && v != digest.CleanText(v):
 			return "", false
 		default:
 			if c := r.chains[f]; c == chainURL {
@@ -397,7 +397,7 @@ func (r *Renderer) Compile(ed *digest.Edition, sub digest.Subscriber, unsubscrib
 			m.Attrs[strings.TrimPrefix(f, "Attrs.")] = v
 		}
 	}
-	subject, text, html, err := r.run(ev, r.data(ev, m, mUnsubscribe))
+	subject, text, html, err := r.runFitting(ev, func(ev *editionView) Data { return r.data(ev, m, mUnsubscribe) })
 	if err != nil {
 		return nil, err
 	}
@@ -427,11 +427,36 @@ func (r *Renderer) compileAlone(ed *digest.Edition, sub digest.Subscriber, unsub
 	if err != nil {
 		return nil, err
 	}
-	subject, text, html, err := r.run(ev, r.data(ev, sub, unsubscribe))
+	subject, text, html, err := r.runFitting(ev, func(ev *editionView) Data { return r.data(ev, sub, unsubscribe) })
 	if err != nil {
 		return nil, err
 	}
 	return &digest.Compiled{Subject: digest.Plain(subject), Text: digest.Plain(text), HTML: digest.Plain(html)}, nil
+}
+
+// MaxHTML is the most bytes of HTML a message may have. Gmail clips a
+// message whose HTML passes about 102 KB and hides the rest, the
+// unsubscribe link with it, behind "View entire message"; 4 KB are left
+// for the subscriber's own values. An edition whose HTML would pass it
+// loses its last (lowest ranked) items, in both parts, until it fits.
+const MaxHTML = 100_000
+
+// runFitting runs the templates on data(ev), with fewer of ev's items while
+// the HTML is larger than MaxHTML.
+func (r *Renderer) runFitting(ev *editionView, data func(*editionView) Data) (subject, text, html string, err error) {
+	for {
+		subject, text, html, err = r.run(ev, data(ev))
+		n := len(ev.Edition.Items)
+		if err != nil || len(html) <= MaxHTML || n <= 1 {
+			return subject, text, html, err
+		}
+		// Cut in proportion to the excess, at least one item.
+		keep := min(n-1, n*MaxHTML/len(html))
+		fewer := *ev
+		fewer.Edition.Items = ev.Edition.Items[:max(keep, 1)]
+		fewer.groups = group(fewer.Edition.Items, r.opts.GroupBy)
+		ev = &fewer
+	}
 }
 
 // run runs the templates on d: the subject line (the note's front matter
@@ -444,7 +469,7 @@ func (r *Renderer) run(ev *editionView, d Data) (subject, text, html string, err
 		if err != nil {
 			return "", "", "", err
 		}
-		subject = oneLine(s)
+		subject = digest.CleanText(s)
 	}
 	subject = r.opts.SubjectPrefix + subject
 	d.Subject = subject
@@ -571,8 +596,8 @@ func (r *Renderer) edition(ed *digest.Edition) (*editionView, error) {
 		Edition: Edition{
 			ID:       ed.ID,
 			Cadence:  ed.Cadence,
-			Subject:  oneLine(ed.Subject),
-			Overview: oneLine(ed.Overview),
+			Subject:  digest.CleanText(ed.Subject),
+			Overview: digest.CleanText(ed.Overview),
 			Created:  ed.Created,
 			Items:    make([]Item, len(ed.Items)),
 		},

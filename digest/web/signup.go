@@ -363,7 +363,7 @@ func (s *signup) submit(w http.ResponseWriter, r *http.Request) {
 	var topics []string
 	for _, t := range sub.Topics {
 		if !slices.Contains(s.cfg.Topics, t) {
-			back.Error, back.ErrorField = fmt.Sprintf("%q is not one of the topics offered.", oneLine(t, 40)), "topics"
+			back.Error, back.ErrorField = fmt.Sprintf("%q is not one of the topics offered.", digest.Shorten(digest.CleanText(t), 40)), "topics"
 			s.answer(w, r, http.StatusBadRequest, back)
 			return
 		}
@@ -574,12 +574,6 @@ func cleanName(name string) (string, error) {
 		return "", fmt.Errorf("The name is too long (%d characters; at most %d).", n, maxName)
 	}
 	return name, nil
-}
-
-// oneLine returns s on one line, at most n characters.
-func oneLine(s string, n int) string {
-	s, _ = cleanName(s)
-	return clip(s, n)
 }
 
 // clip returns s cut to at most n bytes, at a character boundary.
