@@ -212,7 +212,7 @@ func BenchmarkWriteMessage(b *testing.B) {
 // text, never a header the text spelled out.
 func TestHeadersAreCleanCappedAndEncoded(t *testing.T) {
 	const lookAlike = "=?UTF-8?B?QmNjOiB4QGV2aWwuZXhhbXBsZQ==?=" // "Bcc: x@evil.example"
-	long := strings.Repeat("word ", 40_000)                          // a 200,000-character title
+	long := strings.Repeat("word ", 40_000)                      // a 200,000-character title
 	tests := []struct {
 		name                  string
 		subject, toName       string
