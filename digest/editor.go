@@ -157,17 +157,17 @@ func (e *Editor) summarize(ctx context.Context, items []Item) {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				e.logger().Warn("summarize failed", "article", items[i].URL, "err", err)
 			}
-			items[i].Blurb = cleanBlurb(blurb)
+			items[i].Blurb = CleanBlurb(blurb)
 		}()
 	}
 	wg.Wait()
 }
 
-// cleanBlurb returns a summarizer's sentences as clean one-line text (see
+// CleanBlurb returns a summarizer's sentences as clean one-line text (see
 // CleanText), empty ones dropped, each capped at MaxSentence runes and at
 // most MaxBlurb of them: a summarizer (an LLM above all) may return
-// anything.
-func cleanBlurb(blurb []string) []string {
+// anything. The Editor applies it to every blurb.
+func CleanBlurb(blurb []string) []string {
 	var out []string
 	for _, s := range blurb {
 		if len(out) == MaxBlurb {

@@ -46,6 +46,9 @@ func cmdSummarize(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// As an edition shows it: no control, bidi or zero-width character
+	// from the page reaches the terminal.
+	blurb = digest.CleanBlurb(blurb)
 	if len(blurb) == 0 {
 		return &digest.InputError{File: name, Err: errors.New("no sentence to summarize")}
 	}

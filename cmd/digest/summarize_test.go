@@ -138,3 +138,20 @@ func TestSummarizeFeed(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeHidesNothing checks that the summary printed carries no
+// control, bidi or zero-width character of the page, as an edition would
+// not: a terminal escape in a page does not reach the terminal.
+func TestSummarizeHidesNothing(t *testing.T) {
+	story := strings.Replace(floodStory, "Floods swept", "\x1b[2J\x1b[31mFloods\u202E swept\u200B", 1)
+	code, out, stderr := runSummarize(t, "", writeFile(t, "story.txt", story))
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.ContainsAny(out, "\x1b\u202E\u200B") {
+		t.Errorf("summary carries a hidden character: %q", out)
+	}
+	if first, _, _ := strings.Cut(out, "\n"); first != "[2J[31m"+floodLede {
+		t.Errorf("first line %q, want the lede with only the visible part of the escapes", first)
+	}
+}
