@@ -101,8 +101,9 @@ const maxForm = 64 << 10
 //     with the csrf field matching the browser's cookie, or JSON from a page
 //     of an allowed origin). A good submission is answered 200 (JSON: 202)
 //     with the same words whether or not the address is subscribed already,
-//     suppressed or mailed lately; the confirmation mail goes out after the
-//     answer, at most one per address per Signup.Interval. A bad address or
+//     suppressed or mailed lately, and as soon: the request is recorded and
+//     its confirmation mail sent after the answer (a failure there is only
+//     logged), at most one mail per address per Signup.Interval. A bad address or
 //     name, a topic or cadence not offered, is 400 naming the field; a body
 //     over 16 KiB is 413; a missing or wrong csrf field, or a browser's
 //     POST from another site, is 403; more than Signup.PerIP submissions an

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -114,6 +115,7 @@ const (
 	formCookie  = "digest_form"
 	maxIPs      = 100_000 // addresses the per-IP limit remembers
 	maxSending  = 4       // confirmation mails sent at once; more wait
+	maxPending  = 1000    // submissions waiting for that; more are dropped
 )
 
 // signup is the state of the sign-up pages.
@@ -128,6 +130,7 @@ type signup struct {
 	limiter ipLimiter
 	bg      *sync.WaitGroup
 	sending chan struct{} // bounds the confirmation mails sent at once
+	pending atomic.Int64  // submissions waiting to be recorded and mailed
 }
 
 type logger interface {
@@ -391,17 +394,18 @@ func (s *signup) submit(w http.ResponseWriter, r *http.Request) {
 		Subscriber: digest.Subscriber{Email: sub.Email, Name: name, Topics: topics, Cadence: cadence},
 		Evidence:   Evidence{At: s.now(), IP: ip, Agent: clip(r.UserAgent(), maxAgent)},
 	}
-	nonce, mail, err := s.cfg.State.RequestSignup(r.Context(), req, s.cfg.Interval)
-	if err != nil {
-		s.log.Error("sign-up", "err", err)
-		s.answer(w, r, http.StatusInternalServerError, FormPage{Error: "Something went wrong; please try again later."})
-		return
-	}
-	if mail {
-		ctx := context.WithoutCancel(r.Context())
-		s.bg.Go(func() { s.mail(ctx, req, nonce) })
+	// The request is recorded and mailed after the answer: how long the
+	// answer takes must not tell whether the address was mailed lately
+	// or is suppressed (which skip a write to the state).
+	if s.pending.Add(1) > maxPending {
+		s.pending.Add(-1)
+		s.log.Error("sign-up dropped: too many waiting to be recorded and mailed", "email", sub.Email)
 	} else {
-		s.log.Info("sign-up: no confirmation mail (mailed lately, or suppressed)", "email", sub.Email)
+		ctx := context.WithoutCancel(r.Context())
+		s.bg.Go(func() {
+			defer s.pending.Add(-1)
+			s.request(ctx, req)
+		})
 	}
 	s.answer(w, r, status, sent)
 }
@@ -423,14 +427,24 @@ func statusOf(err error) int {
 	return http.StatusBadRequest
 }
 
-// mail sends the confirmation mail of a request.
-func (s *signup) mail(ctx context.Context, req SignupRequest, nonce string) {
+// request records a request and sends its confirmation mail, unless the
+// state says not to (mailed lately, suppressed).
+func (s *signup) request(ctx context.Context, req SignupRequest) {
 	s.sending <- struct{}{}
 	defer func() { <-s.sending }()
 	ctx, cancel := context.WithTimeout(ctx, mailTimeout)
 	defer cancel()
 	sub := req.Subscriber
-	err := s.sendMail(ctx, req, nonce)
+	nonce, mail, err := s.cfg.State.RequestSignup(ctx, req, s.cfg.Interval)
+	if err != nil {
+		s.log.Error("sign-up not recorded", "email", sub.Email, "err", err)
+		return
+	}
+	if !mail {
+		s.log.Info("sign-up: no confirmation mail (mailed lately, or suppressed)", "email", sub.Email)
+		return
+	}
+	err = s.sendMail(ctx, req, nonce)
 	if err != nil {
 		s.log.Error("confirmation mail not sent", "email", sub.Email, "err", err)
 		if err := s.cfg.State.SignupMailFailed(ctx, sub.Email, nonce); err != nil {

@@ -578,3 +578,48 @@ func TestResubscribableReasons(t *testing.T) {
 		}
 	}
 }
+
+// blockingState holds every RequestSignup until release is closed.
+type blockingState struct {
+	SignupState
+	release chan struct{}
+}
+
+func (b blockingState) RequestSignup(ctx context.Context, r SignupRequest, interval time.Duration) (string, bool, error) {
+	<-b.release
+	return b.SignupState.RequestSignup(ctx, r, interval)
+}
+
+// TestSignupAnswersBeforeState checks that the form's answer does not wait
+// for the state: whether the address is new, suppressed or mailed lately
+// decides only what happens after the answer, so its timing tells nothing.
+func TestSignupAnswersBeforeState(t *testing.T) {
+	release := make(chan struct{})
+	s := newSignupServer(t, func(su *Signup) { su.State = blockingState{su.State, release} })
+	c := browser(t)
+	form := openForm(t, c, s)
+	form.Set("email", "ann@example.com")
+	done := make(chan int, 1)
+	go func() {
+		resp, _ := postForm(t, c, s.URL+"/subscribe", form)
+		done <- resp.StatusCode
+	}()
+	select {
+	case code := <-done:
+		if code != 200 {
+			t.Errorf("status %d", code)
+		}
+	case <-time.After(3 * time.Second):
+		close(release)
+		<-done
+		t.Fatal("the answer waits for the state")
+	}
+	if n := s.smtp.Count(); n != 0 {
+		t.Errorf("%d mails before the state was asked", n)
+	}
+	close(release)
+	s.h.Wait()
+	if n := s.smtp.Count(); n != 1 {
+		t.Errorf("%d mails after, want 1", n)
+	}
+}
