@@ -141,7 +141,9 @@ func TestSummarizeFeed(t *testing.T) {
 
 // TestSummarizeHidesNothing checks that the summary printed carries no
 // control, bidi or zero-width character of the page, as an edition would
-// not: a terminal escape in a page does not reach the terminal.
+// not: a terminal escape in a page does not reach the terminal. (Reading
+// the page already drops them; summarize's CleanBlurb is a second guard,
+// for summarizers that do not.)
 func TestSummarizeHidesNothing(t *testing.T) {
 	story := strings.Replace(floodStory, "Floods swept", "\x1b[2J\x1b[31mFloods\u202E swept\u200B", 1)
 	code, out, stderr := runSummarize(t, "", writeFile(t, "story.txt", story))
