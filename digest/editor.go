@@ -66,7 +66,19 @@ func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared
 // editions of the seven days up to now, newest first, at most
 // Select.MaxItems. Like Prepare, it is frozen at its first run.
 func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
-	return e.prepare(ctx, id, CadenceWeekly, dryRun, e.fromWeek)
+	return e.prepare(ctx, id, CadenceWeekly, dryRun, func(ctx context.Context) ([]Item, []SourceFailure, error) {
+		return e.fromWeek(ctx, nil)
+	})
+}
+
+// PreviewWeekly returns the weekly edition id as a run would make it after
+// freezing today, the daily edition a dry run made (Prepare with dryRun)
+// and did not freeze: today counts among the week's daily editions. It
+// freezes nothing; a frozen weekly edition is returned as it is.
+func (e *Editor) PreviewWeekly(ctx context.Context, id string, today *Edition) (*Prepared, error) {
+	return e.prepare(ctx, id, CadenceWeekly, true, func(ctx context.Context) ([]Item, []SourceFailure, error) {
+		return e.fromWeek(ctx, today)
+	})
 }
 
 // prepare returns the frozen edition id, or makes it from the items build
@@ -117,11 +129,15 @@ func (e *Editor) fromSources(ctx context.Context) ([]Item, []SourceFailure, erro
 	return items, col.Failures, nil
 }
 
-// fromWeek gathers the items of the week's daily editions, newest first.
-func (e *Editor) fromWeek(ctx context.Context) ([]Item, []SourceFailure, error) {
+// fromWeek gathers the items of the week's daily editions, newest first;
+// today, if not nil, is the newest of them.
+func (e *Editor) fromWeek(ctx context.Context, today *Edition) ([]Item, []SourceFailure, error) {
 	dailies, err := e.Store.Editions(ctx, CadenceDaily, e.now().Add(-7*24*time.Hour))
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the week's editions: %w", err)
+	}
+	if today != nil {
+		dailies = append(dailies, today)
 	}
 	seen := map[string]bool{}
 	var items []Item

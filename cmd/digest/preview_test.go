@@ -51,6 +51,10 @@ func TestPreviewAsIsTheMessageTheRunSends(t *testing.T) {
 	if !strings.Contains(before, "(2 of 11 items, topics space, food) as sky@example.com") {
 		t.Errorf("preview --as sky: %s", before)
 	}
+	before = digest("preview", "--as", "wes@example.com", "--out", filepath.Join(dir, "wesbefore"))
+	if !strings.Contains(before, "edition "+week+" (11 items) as wes@example.com") {
+		t.Errorf("preview --as wes on the weekly day, before the run: %s", before)
+	}
 	digest("run", "--quiet")
 	out := digest("preview", "--as", "sky@example.com", "--out", filepath.Join(dir, "sky"))
 	if !strings.Contains(out, "edition "+today+" (2 of 11 items, topics space, food) as sky@example.com") {
@@ -64,6 +68,7 @@ func TestPreviewAsIsTheMessageTheRunSends(t *testing.T) {
 		{"before", filepath.Join("outbox", today, "sky@example.com.eml")},
 		{"sky", filepath.Join("outbox", today, "sky@example.com.eml")},
 		{"wes", filepath.Join("outbox", strings.ToLower(week), "wes@example.com.eml")},
+		{"wesbefore", filepath.Join("outbox", strings.ToLower(week), "wes@example.com.eml")},
 	} {
 		subject, text, html := readEML(t, filepath.Join(dir, tt.eml))
 		for _, part := range []struct{ file, sent string }{

@@ -218,7 +218,14 @@ func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, no
 	}
 	weekday, _ := parseWeekday(cfg.Weekday)
 	if now.In(cfg.tz).Weekday() == weekday && cfg.Edition == "" {
-		w, err := editor.PrepareWeekly(ctx, cfg.weeklyID(now), dryRun)
+		var w *digest.Prepared
+		if dryRun && !p.Frozen {
+			// The run would freeze today's edition first, and the week's
+			// edition would hold its items.
+			w, err = editor.PreviewWeekly(ctx, cfg.weeklyID(now), p.Edition)
+		} else {
+			w, err = editor.PrepareWeekly(ctx, cfg.weeklyID(now), dryRun)
+		}
 		if err != nil {
 			return eds, p, err
 		}
