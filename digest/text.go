@@ -100,7 +100,8 @@ func invisible(r rune) bool {
 const (
 	// MaxTitle caps an article's title.
 	MaxTitle = 200
-	// MaxName caps a subscriber's name, a source's name and an author.
+	// MaxName caps a subscriber's name, a source's name, an author and a
+	// tag.
 	MaxName = 100
 	// MaxSentence caps one sentence of a blurb.
 	MaxSentence = 600
@@ -117,8 +118,9 @@ const Ellipsis = "…"
 // and not user-perceived characters), ellipsis included. Text that fits is
 // returned unchanged. Longer text is cut at the last space that leaves at
 // least half of max, so a word is not split; a text with no such space (one
-// long word, or a script written without spaces) is cut mid-word. Trailing
-// spaces and punctuation before the cut are dropped and "…" is appended.
+// long word, or a script written without spaces) is cut mid-word. Spaces,
+// commas, colons, semicolons and dashes left before the cut are dropped and
+// "…" is appended.
 //
 // Shorten never splits a rune, but it may split a sequence of runes that
 // reads as one character (a flag, an emoji with modifiers, a letter with a
