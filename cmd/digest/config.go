@@ -22,6 +22,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/digest-newsletter/digest/digest/bounce"
+	"github.com/digest-newsletter/digest/digest/render"
 	"github.com/digest-newsletter/digest/digest/store"
 )
 
@@ -59,6 +60,7 @@ type Config struct {
 	Lang       string         `env:"LANG" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
 	LogoURL    string         `env:"LOGO_URL" flag:"logo-url" help:"logo shown above the newsletter's name: an absolute https URL of an image"`
 	GroupBy    string         `env:"GROUP_BY" envDefault:"source" flag:"group-by" help:"group the items under headings: source, topic (their first tag) or none"`
+	Accent     string         `env:"ACCENT_COLOR" flag:"accent-color" help:"colour of links and titles in the HTML message: #rgb or #rrggbb (default #0b57d0)"`
 	Fetch      FetchConfig    `envPrefix:""`
 	SMTP       SMTPConfig     `envPrefix:""`
 	List       ListConfig     `envPrefix:""`
@@ -573,6 +575,9 @@ func (c *Config) Validate() error {
 	case "source", "topic", "none":
 	default:
 		bad("GROUP_BY", "want source, topic or none, got %q", c.GroupBy)
+	}
+	if c.Accent != "" && !render.IsColor(c.Accent) {
+		bad("ACCENT_COLOR", "want a colour as #rgb or #rrggbb, got %q", c.Accent)
 	}
 	if c.LogoURL != "" {
 		if u, err := url.Parse(c.LogoURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {

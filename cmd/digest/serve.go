@@ -39,13 +39,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	log := newLogger(e.stderr, cfg)
 	// The archive shows editions to anyone: no address, name or
 	// unsubscribe link goes into them.
-	r, err := render.New(render.Options{
-		Dir:            cfg.Templates,
-		Name:           cfg.Name,
-		Lang:           cfg.Lang,
-		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
-		NoteUnsafeHTML: cfg.NoteHTML,
-	})
+	// It looks like the messages: the same templates and branding.
+	r, err := render.New(rendererOptions(cfg, time.Now))
 	if err != nil {
 		return err
 	}

@@ -118,6 +118,7 @@ func rendererOptions(cfg *Config, now func() time.Time) render.Options {
 		Lang:           cfg.Lang,
 		LogoURL:        cfg.LogoURL,
 		GroupBy:        cfg.GroupBy,
+		Accent:         cfg.Accent,
 		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
 		NoteUnsafeHTML: cfg.NoteHTML,
 		Now:            now,

@@ -45,6 +45,9 @@ type Data struct {
 	ArchiveURL string
 	// LogoURL is Options.LogoURL when it is an absolute http(s) URL, or "".
 	LogoURL string
+	// Accent is the colour of links and titles (Options.Accent), like
+	// "#0b57d0".
+	Accent string
 	// NoteHTML is the editor's note rendered from Markdown, safe to output.
 	NoteHTML template.HTML
 	// NoteText is the editor's note as wrapped plain text, its links as
@@ -245,4 +248,22 @@ func group(items []Item, by string) []Group {
 		gs[i].Items = append(gs[i].Items, it)
 	}
 	return gs
+}
+
+// DefaultAccent is the accent colour when none is set.
+const DefaultAccent = "#0b57d0"
+
+// IsColor reports whether s is a CSS hex colour, "#rgb" or "#rrggbb": the
+// only form the accent setting takes, so that nothing else reaches the
+// templates' style sheet.
+func IsColor(s string) bool {
+	if len(s) != 4 && len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -72,6 +72,10 @@ type Options struct {
 	// GroupBy groups the items: "source" (default), "topic" (first tag) or
 	// "none".
 	GroupBy string
+	// Accent is the colour of links and titles, as CSS "#rgb" or
+	// "#rrggbb". Empty: the default blue, #0b57d0. Dark mode
+	// keeps its own light link colour, which reads on a dark background.
+	Accent string
 	// SubjectPrefix is put before every subject line, as it is: a test
 	// send's "[TEST] ", say. Empty: none.
 	SubjectPrefix string
@@ -126,6 +130,12 @@ func New(opts Options) (*Renderer, error) {
 		return nil, fmt.Errorf("render: group by %q: want source, topic or none", opts.GroupBy)
 	}
 	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.Accent == "" {
+		opts.Accent = DefaultAccent
+	}
+	if !IsColor(opts.Accent) {
+		return nil, fmt.Errorf("render: accent colour %q: want #rgb or #rrggbb", opts.Accent)
+	}
 	for _, u := range []struct{ name, url string }{{"base URL", opts.BaseURL}, {"logo URL", opts.LogoURL}} {
 		if u.url != "" && safeURL(u.url) == "" {
 			return nil, fmt.Errorf("render: %s %q: want an absolute http(s) URL", u.name, u.url)
@@ -567,6 +577,7 @@ func (r *Renderer) data(ev *editionView, sub digest.Subscriber, unsubscribe stri
 		UnsubscribeURL: unsubscribe,
 		ArchiveURL:     ev.archiveURL,
 		LogoURL:        safeURL(r.opts.LogoURL),
+		Accent:         r.opts.Accent,
 		NoteHTML:       ev.note.html,
 		NoteText:       ev.note.text,
 		Refs:           &Refs{n: ev.note.links},
