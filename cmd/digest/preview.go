@@ -27,7 +27,7 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "preview", "", flagEnv)
 	out := fs.String("out", "preview", "folder to write index.html, message.txt and subject.txt into")
-	as := fs.String("as", "", "render as this subscriber from the list or the sign-ups (default: the first)")
+	as := fs.String("as", "", "render what a run sends `ADDR`, a subscriber of the list or the sign-ups: their edition, their topics (default: the first of the list)")
 	serve := fs.String("serve", "", "serve the preview on this address (e.g. 127.0.0.1:8081), reloading as templates change")
 	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {

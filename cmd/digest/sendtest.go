@@ -20,7 +20,7 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 	flagEnv := map[string]string{}
 	fs := newFlagSet(e, "send-test", "--to ADDR [--to ADDR…]", flagEnv)
 	var to []string
-	fs.Func("to", "address to send the test digest to (required; repeat it, or separate addresses by commas, for several)", func(s string) error {
+	fs.Func("to", "send the test digest to `ADDR` (required; repeat it, or separate addresses by commas, for several)", func(s string) error {
 		for _, a := range strings.Split(s, ",") {
 			if a = strings.TrimSpace(a); a != "" {
 				to = append(to, a)
@@ -28,7 +28,7 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	})
-	as := fs.String("as", "", "render as this subscriber from the list (default: a reader named after --to)")
+	as := fs.String("as", "", "send --to what a run sends `ADDR`, a subscriber of the list or the sign-ups: their edition, their topics (default: every item, to a reader named after --to)")
 	dry, err := startDry(ctx, e, fs, flagEnv, args)
 	if err != nil {
 		return err
