@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
@@ -110,7 +111,8 @@ func checkSources(ctx context.Context, w io.Writer, cfg *Config, offline bool) i
 		return 0
 	}
 	col, err := source.New(source.Config{List: cfg.Sources, Concurrency: cfg.Fetch.Concurrency, Timeout: cfg.Fetch.Timeout,
-		Deadline: cfg.Fetch.Deadline, MaxBytes: cfg.Fetch.MaxBytes, UserAgent: userAgent})
+		Deadline: cfg.Fetch.Deadline, MaxBytes: cfg.Fetch.MaxBytes, UserAgent: userAgent,
+		Logger: slog.New(&repairNotes{w: w})})
 	if err != nil {
 		fmt.Fprintf(w, "sources: %v\n", err)
 		return 1
@@ -126,6 +128,39 @@ func checkSources(ctx context.Context, w io.Writer, cfg *Config, offline bool) i
 	fmt.Fprintf(w, "sources: %d listed, %d failing, %d articles\n", len(specs), len(c.Failures), len(c.Articles))
 	return len(c.Failures)
 }
+
+// repairNotes prints each feed-repaired warning of a collection as a line
+// of check's report: not a problem of the operator's, but worth knowing.
+// Other records are dropped (failures are reported from the Collection).
+type repairNotes struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (h *repairNotes) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h *repairNotes) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != source.MsgFeedRepaired {
+		return nil
+	}
+	var src, repair string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "source":
+			src = a.Value.String()
+		case "repair":
+			repair = a.Value.String()
+		}
+		return true
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := fmt.Fprintf(h.w, "sources: %s: not well-formed, read as far as it goes (%s)\n", src, repair)
+	return err
+}
+
+func (h *repairNotes) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *repairNotes) WithGroup(string) slog.Handler      { return h }
 
 func checkSubscribers(ctx context.Context, w io.Writer, cfg *Config) int {
 	s, errs := subscriber.Check(ctx, &subscriber.File{Path: cfg.Subscribers})

@@ -315,6 +315,11 @@ type FirstSeenMany interface {
 	FirstSeenMany(ctx context.Context, ids []string, now time.Time) (map[string]time.Time, error)
 }
 
+// MsgFeedRepaired is the message of the warning logged, once, for a feed
+// that was not well-formed and was read as far as it goes; its attributes
+// are source, repair (what was done) and articles.
+const MsgFeedRepaired = "feed repaired"
+
 // firstSeen returns when each article was first collected, recording now
 // for the new ones; an article is absent (zero) without a cache, or if the
 // cache fails.
@@ -392,7 +397,7 @@ func (c *Collector) feed(ctx context.Context, spec Spec) (string, []entry, error
 	}
 	title, entries, repaired, err := parseFeed(data, base)
 	if repaired != "" {
-		c.cfg.Logger.WarnContext(ctx, "feed repaired", "source", spec.String(), "repair", repaired, "articles", len(entries))
+		c.cfg.Logger.WarnContext(ctx, MsgFeedRepaired, "source", spec.String(), "repair", repaired, "articles", len(entries))
 	}
 	return title, entries, err
 }
