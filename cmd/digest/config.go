@@ -43,32 +43,32 @@ type Config struct {
 	Templates   string `env:"TEMPLATES" flag:"templates" help:"folder of templates to use instead of the built-in ones"`
 	Outbox      string `env:"OUTBOX" envDefault:"outbox" flag:"outbox" help:"folder for .eml files when no SMTP URL is set"`
 
-	Name       string         `env:"NAME" envDefault:"The Digest" flag:"name" help:"the newsletter's name, shown in the subject and the header"`
-	TestPrefix string         `env:"TEST_SUBJECT_PREFIX" envDefault:"[TEST] " flag:"test-subject-prefix" help:"put before the subject of each message digest send-test sends"`
-	From       string         `env:"FROM" envDefault:"The Digest <digest@localhost>" flag:"from" help:"sender address"`
-	Edition    string         `env:"EDITION" flag:"edition" help:"edition ID: a date (2026-12-07), an ISO week (2026-W50) or a name of up to 64 letters, digits, . _ - (default: today's date in the time zone)"`
-	Timezone   string         `env:"TIMEZONE" envDefault:"Local" flag:"timezone" help:"time zone of edition dates (IANA name)"`
-	MaxItems   int            `env:"MAX_ITEMS" envDefault:"20" flag:"max-items" help:"most items in an edition"`
-	Window     time.Duration  `env:"WINDOW" flag:"window" help:"only articles published within this duration (default: any age)"`
-	Weekday    string         `env:"WEEKLY_DAY" envDefault:"monday" flag:"weekly-day" help:"weekday on which weekly subscribers get their edition"`
-	Note       string         `env:"NOTE" flag:"note" help:"editor's note for the edition: a Markdown file"`
-	NoteHTML   bool           `env:"NOTE_UNSAFE_HTML" flag:"note-unsafe-html" help:"let raw HTML in the editor's note through"`
-	Strict     bool           `env:"STRICT" flag:"strict" help:"treat any failing source as an error"`
-	MaxAge     time.Duration  `env:"DEFER_MAX_AGE" envDefault:"48h" flag:"defer-max-age" help:"retry deferred deliveries until the edition is this old"`
-	Words      int            `env:"SUMMARY_WORDS" envDefault:"60" flag:"summary-words" help:"blurb length budget in words"`
-	Sentence   int            `env:"SUMMARY_SENTENCES" envDefault:"3" flag:"summary-sentences" help:"most sentences in a blurb"`
-	Lang       string         `env:"LANG" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
-	LogoURL    string         `env:"LOGO_URL" flag:"logo-url" help:"logo shown above the newsletter's name: an absolute https URL of an image"`
-	GroupBy    string         `env:"GROUP_BY" envDefault:"source" flag:"group-by" help:"group the items under headings: source, topic (their first tag) or none"`
-	Accent     string         `env:"ACCENT_COLOR" flag:"accent-color" help:"colour of links and titles in the HTML message: #rgb or #rrggbb (default #0b57d0)"`
-	Fetch      FetchConfig    `envPrefix:""`
-	SMTP       SMTPConfig     `envPrefix:""`
-	List       ListConfig     `envPrefix:""`
-	Signup     SignupConfig   `envPrefix:""`
-	Bounce     BounceConfig   `envPrefix:""`
-	LLM        LLMConfig      `envPrefix:""`
-	Ops        OpsConfig      `envPrefix:""`
-	tz         *time.Location `env:"-"`
+	Name             string         `env:"NAME" envDefault:"The Digest" flag:"name" help:"the newsletter's name, shown in the subject and the header"`
+	TestPrefix       string         `env:"TEST_SUBJECT_PREFIX" envDefault:"[TEST] " flag:"test-subject-prefix" help:"put before the subject of each message digest send-test sends"`
+	From             string         `env:"FROM" envDefault:"The Digest <digest@localhost>" flag:"from" help:"sender address"`
+	Edition          string         `env:"EDITION" flag:"edition" help:"edition ID: a date (2026-12-07), an ISO week (2026-W50) or a name of up to 64 letters, digits, . _ - (default: today's date in the time zone)"`
+	Timezone         string         `env:"TIMEZONE" envDefault:"Local" flag:"timezone" help:"time zone of edition dates (IANA name)"`
+	MaxItems         int            `env:"MAX_ITEMS" envDefault:"20" flag:"max-items" help:"most items in an edition"`
+	Window           time.Duration  `env:"WINDOW" flag:"window" help:"only articles published within this duration (default: any age)"`
+	Weekday          string         `env:"WEEKLY_DAY" envDefault:"monday" flag:"weekly-day" help:"weekday on which weekly subscribers get their edition"`
+	Note             string         `env:"NOTE" flag:"note" help:"editor's note for the edition: a Markdown file"`
+	NoteUnsafeHTML   bool           `env:"NOTE_UNSAFE_HTML" flag:"note-unsafe-html" help:"let raw HTML in the editor's note through"`
+	Strict           bool           `env:"STRICT" flag:"strict" help:"treat any failing source as an error"`
+	DeferMaxAge      time.Duration  `env:"DEFER_MAX_AGE" envDefault:"48h" flag:"defer-max-age" help:"retry deferred deliveries until the edition is this old"`
+	SummaryWords     int            `env:"SUMMARY_WORDS" envDefault:"60" flag:"summary-words" help:"blurb length budget in words"`
+	SummarySentences int            `env:"SUMMARY_SENTENCES" envDefault:"3" flag:"summary-sentences" help:"most sentences in a blurb"`
+	Lang             string         `env:"LANG" envDefault:"en" flag:"lang" help:"language of the newsletter (the HTML lang attribute)"`
+	LogoURL          string         `env:"LOGO_URL" flag:"logo-url" help:"logo shown above the newsletter's name: an absolute https URL of an image"`
+	GroupBy          string         `env:"GROUP_BY" envDefault:"source" flag:"group-by" help:"group the items under headings: source, topic (their first tag) or none"`
+	Accent           string         `env:"ACCENT_COLOR" flag:"accent-color" help:"colour of links and titles in the HTML message: #rgb or #rrggbb (default #0b57d0)"`
+	Fetch            FetchConfig    `envPrefix:""`
+	SMTP             SMTPConfig     `envPrefix:""`
+	List             ListConfig     `envPrefix:""`
+	Signup           SignupConfig   `envPrefix:""`
+	Bounce           BounceConfig   `envPrefix:""`
+	LLM              LLMConfig      `envPrefix:""`
+	Ops              OpsConfig      `envPrefix:""`
+	tz               *time.Location `env:"-"`
 }
 
 // FetchConfig holds the settings of source collection.
@@ -616,10 +616,10 @@ func (c *Config) Validate() error {
 	if c.Fetch.MaxBytes < 1024 {
 		bad("FETCH_MAX_BYTES", "must be at least 1024")
 	}
-	if c.Words < 10 {
+	if c.SummaryWords < 10 {
 		bad("SUMMARY_WORDS", "must be at least 10")
 	}
-	if c.Sentence < 1 {
+	if c.SummarySentences < 1 {
 		bad("SUMMARY_SENTENCES", "must be at least 1")
 	}
 	if c.List.BaseURL != "" {

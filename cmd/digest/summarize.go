@@ -31,7 +31,7 @@ func cmdSummarize(ctx context.Context, e *env, args []string) error {
 	if *words < 0 || *sentences < 0 {
 		return usageError{errors.New("summarize: --words and --sentences must not be negative")}
 	}
-	opts := summary.Options{Words: cfg.Words, Sentences: cfg.Sentence}
+	opts := summary.Options{Words: cfg.SummaryWords, Sentences: cfg.SummarySentences}
 	if *words > 0 {
 		opts.Words = *words
 	}

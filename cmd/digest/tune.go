@@ -12,14 +12,14 @@ import (
 //
 //   - Garbage is collected at 5× the live heap instead of 2×: delivery makes
 //     garbage fast (every message is tens of KB of text) and keeps little,
-//     so this costs about 15 MB and saves a tenth of the CPU.
+//     so a larger heap buys fewer collections.
 //   - One processor runs Go code per 4 connections (at most one per CPU).
 //     Delivery waits on the server's replies; with a processor per CPU, the
-//     scheduler kept waking and spinning threads between replies, a fifth
-//     of the CPU (deliverybench, 4 connections: 1.45 s of CPU for 10,000
-//     messages against 1.85 s, and a faster run). System calls still run
-//     beside it. Signing each message (DKIM, signing true) costs more CPU
-//     than the waits: then every CPU is used.
+//     scheduler keeps waking and spinning threads between replies. System
+//     calls still run beside it. Signing each message (DKIM, signing true)
+//     costs more CPU than the waits: then every CPU is used.
+//
+// The measurements behind both are in docs/performance.md.
 func tuneForDelivery(environ []string, connections int, signing bool) (restore func()) {
 	set := func(name string) bool {
 		for _, kv := range environ {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"log/slog"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,7 +63,7 @@ func newEditor(cfg *Config, st *store.Store, log *slog.Logger, now func() time.T
 	if err != nil {
 		return nil, err
 	}
-	opts := summary.Options{Words: cfg.Words, Sentences: cfg.Sentence}
+	opts := summary.Options{Words: cfg.SummaryWords, Sentences: cfg.SummarySentences}
 	var sum digest.Summarizer = summary.New(opts)
 	if cfg.LLM.URL != "" {
 		sum = &summary.LLM{
@@ -120,7 +119,7 @@ func rendererOptions(cfg *Config, now func() time.Time) render.Options {
 		GroupBy:        cfg.GroupBy,
 		Accent:         cfg.Accent,
 		BaseURL:        strings.TrimRight(cfg.List.BaseURL, "/"),
-		NoteUnsafeHTML: cfg.NoteHTML,
+		NoteUnsafeHTML: cfg.NoteUnsafeHTML,
 		Now:            now,
 	}
 }
@@ -179,7 +178,7 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 		Workers:           cfg.SMTP.Concurrency,
 		Attempts:          cfg.SMTP.Retries,
 		MaxFailures:       cfg.SMTP.MaxFailures,
-		DeferMaxAge:       cfg.MaxAge,
+		DeferMaxAge:       cfg.DeferMaxAge,
 		BouncePolicy:      digest.BouncePolicy{SoftLimit: cfg.Bounce.SoftLimit},
 		ReturnPath:        returnPath(cfg),
 		Overview:          summary.Overview,
@@ -226,13 +225,11 @@ func listID(cfg *Config) string {
 	return fmt.Sprintf("%s <%s.%s>", name, slug, domainOf(cfg.From))
 }
 
+// domainOf returns the domain of the From setting's address, or
+// "localhost" (see digest.SenderDomain, which the run uses alike).
 func domainOf(from string) string {
-	if a, err := mail.ParseAddress(from); err == nil {
-		if _, d, ok := strings.Cut(a.Address, "@"); ok {
-			return d
-		}
-	}
-	return "localhost"
+	_, domain := digest.SenderDomain(from)
+	return domain
 }
 
 // openState takes the run lock and opens the state with openWritable.

@@ -132,11 +132,10 @@ func (u *personalUse) escape(chain, v string) (string, bool) {
 
 // plainURL escapes an http or https URL made only of bytes (and %XX
 // escapes) that html/template's URL filter and normalizer leave as they
-// are, and of which
-// its attribute escaper changes only &, as that chain does, and reports
-// whether it could. Unsubscribe links are such URLs; running the probe
-// template for each was most of a message's rendering. A fuzz test holds it
-// to the probe.
+// are, and of which its attribute escaper changes only &, as that chain
+// does, and reports whether it could. Unsubscribe links are such URLs, and
+// this spares running the probe template for each. A fuzz test holds it to
+// the probe.
 func plainURL(v string) (string, bool) {
 	if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 		return "", false

@@ -38,7 +38,7 @@ var recordShares = [...]int{5, 3, 0}
 // are given, but for a row that exists the UPSERT seeks it twice,
 // evaluates the CHECK constraints twice and builds the record twice, where
 // REPLACE deletes the row where its seek found it and inserts the new one,
-// which costs about a sixth less CPU per row. REPLACE deletes every row
+// which costs less CPU per row (BenchmarkRecord measures it). REPLACE deletes every row
 // that conflicts with the new one on any uniqueness constraint: the
 // primary key is the journal's only one, and neither a trigger nor a
 // foreign key involves the table. (REPLACE would also store a column's
@@ -124,9 +124,8 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 	defer tx.Rollback()
 	// The statements run under a context that is never canceled: for a
 	// cancelable one the driver starts a goroutine per statement to
-	// interrupt it, and ending it wakes an idle thread, which cost a tenth
-	// of a claim's CPU in BenchmarkRecord (nothing measurable in a run
-	// whose threads are all busy). Canceling ctx still ends the
+	// interrupt it, and ending it wakes an idle thread, which shows in
+	// BenchmarkRecord (not in a run whose threads are all busy). Canceling ctx still ends the
 	// transaction: database/sql then rolls it back, after the statement in
 	// progress, and the next statement or Commit fails.
 	sctx := context.WithoutCancel(ctx)

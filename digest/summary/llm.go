@@ -17,7 +17,7 @@ import (
 	"unicode"
 
 	"github.com/digest-newsletter/digest/digest"
-	"github.com/digest-newsletter/digest/digest/summary/rouge"
+	"github.com/digest-newsletter/digest/digest/summary/stem"
 )
 
 // A Cache keeps blurbs between runs, so an article is sent to the model
@@ -311,7 +311,7 @@ func number(tok string) string {
 
 func stemOf(w string) string {
 	if len(w) > 3 {
-		return rouge.Stem(w)
+		return stem.Stem(w)
 	}
 	return w
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/digest-newsletter/digest/digest/summary/rouge"
+	"github.com/digest-newsletter/digest/digest/summary/stem"
 )
 
 // terms returns the stemmed content words of a sentence: lower-cased runs of
@@ -19,7 +19,7 @@ func terms(s string) []string {
 			continue
 		}
 		if len(w) > 3 {
-			w = rouge.Stem(w)
+			w = stem.Stem(w)
 		}
 		out = append(out, w)
 	}

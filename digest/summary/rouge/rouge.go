@@ -8,7 +8,11 @@
 // resampling; callers average the per-summary F1 themselves.
 package rouge
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/digest-newsletter/digest/digest/summary/stem"
+)
 
 // A Measure is the precision, recall and F1 of one ROUGE measure.
 type Measure struct {
@@ -34,7 +38,7 @@ func Tokenize(text string) []string {
 		case !alnum && start >= 0:
 			tok := text[start:i]
 			if len(tok) > 3 {
-				tok = Stem(tok)
+				tok = stem.Stem(tok)
 			}
 			toks = append(toks, tok)
 			start = -1

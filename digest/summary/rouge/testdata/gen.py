@@ -1,6 +1,6 @@
-"""Regenerates the golden files of package rouge from NLTK (Debian: python3-nltk).
+"""Regenerates the golden files of packages rouge and stem from NLTK (Debian: python3-nltk).
 
-stems.txt: every distinct word of the dev articles and references with its
+../../stem/testdata/stems.txt: every distinct word of the dev articles and references with its
 NLTK PorterStemmer (default mode) stem, which is what rouge-score uses.
 cases.json: candidate/reference pairs with the scores of a line-for-line
 transcription of rouge-score's rouge_scorer.py (rouge1, rouge2, rougeLsum).
@@ -80,7 +80,7 @@ for r in rows:
     for w in re.sub(r"[^a-z0-9]+", " ", (r["article"] + " " + r["reference"]).lower()).split():
         if len(w) > 3:
             words.add(w)
-with open("stems.txt", "w") as out:
+with open("../../stem/testdata/stems.txt", "w") as out:
     for w in sorted(words):
         out.write(f"{w} {stemmer.stem(w)}\n")
 

@@ -1,4 +1,8 @@
-package rouge
+// Package stem reduces English words to their Porter stems, as NLTK's
+// PorterStemmer does in its default mode: the summarizer compares sentences
+// by their stems, and package rouge scores summaries by them. It handles
+// lower-case ASCII words only and knows no other language.
+package stem
 
 // Stem returns the Porter stem of a lower-case ASCII word, exactly as NLTK's
 // PorterStemmer does in its default NLTK_EXTENSIONS mode, which is the
