@@ -510,10 +510,10 @@ func isLoopbackHost(host string) bool {
 
 // secrets returns every secret value of the settings, to be redacted from
 // what digest prints and writes: the SMTP password (also from the URL),
-// the unsubscribe key, the LLM key, the DKIM private key and the ping
-// URL's path and query.
+// the unsubscribe key, the LLM key, the IMAP password, the DKIM private
+// key and the ping URL's path and query.
 func (c *Config) secrets() []string {
-	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, urlPassword(c.Ops.PingURL)}
+	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, c.Bounce.IMAPPassword, urlPassword(c.Ops.PingURL)}
 	if u, err := url.Parse(c.Ops.PingURL); c.Ops.PingURL != "" && err == nil {
 		out = append(out, strings.Trim(u.Path, "/"), u.RawQuery)
 	}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -119,5 +122,45 @@ func TestRedactor(t *testing.T) {
 	var nilR *redactor
 	if got := nilR.String("x"); got != "x" {
 		t.Errorf("nil redactor changed %q", got)
+	}
+}
+
+// TestIMAPPasswordRedacted runs digest bounces against an IMAP server on
+// loopback that refuses the login and echoes the command, password and
+// all, in its answer: the password reaches neither stdout nor stderr.
+func TestIMAPPasswordRedacted(t *testing.T) {
+	const password = "imap-Pa55word-9f8e7d6c"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprint(c, "* OK [CAPABILITY IMAP4rev1] ready\r\n")
+		sc := bufio.NewScanner(c)
+		for sc.Scan() {
+			tag, cmd, _ := strings.Cut(sc.Text(), " ")
+			if strings.HasPrefix(strings.ToUpper(cmd), "CAPABILITY") {
+				fmt.Fprintf(c, "* CAPABILITY IMAP4rev1\r\n%s OK done\r\n", tag)
+				continue
+			}
+			fmt.Fprintf(c, "%s NO [AUTHENTICATIONFAILED] invalid credentials: %s\r\n", tag, cmd)
+		}
+	}()
+	f := newBounceFixture(t, 1)
+	f.environ = append(f.environ, "DIGEST_IMAP_PASSWORD="+password)
+	var out bytes.Buffer
+	code := Main(t.Context(), &env{stdout: &out, stderr: &out, stdin: strings.NewReader(""), environ: f.environ},
+		[]string{"bounces", "imap://bounces@" + ln.Addr().String() + "/Bounces"})
+	if code == exitOK {
+		t.Fatalf("exit 0, want the refused login:\n%s", out.String())
+	}
+	if got := out.String(); strings.Contains(got, password) || !strings.Contains(got, "AUTHENTICATIONFAILED") {
+		t.Errorf("output:\n%s\nwant the refusal with the password redacted", got)
 	}
 }
