@@ -453,3 +453,46 @@ func TestDiagnosticCleaned(t *testing.T) {
 		t.Fatalf("detail %q, want it clean of controls and still saying gone", d)
 	}
 }
+
+// TestLargeReturnedMessage checks that a notification returning a 10 MB
+// message is still read: its status part comes first, and only the first
+// MaxReportBytes are kept.
+func TestLargeReturnedMessage(t *testing.T) {
+	st := newState(t)
+	dsn := report(t, "postfix-hard.eml")
+	i := bytes.LastIndex(dsn, []byte("--3F1A21C0A2B.1764399731/mail.example.org--"))
+	var b bytes.Buffer
+	b.Write(dsn[:i])
+	b.WriteString("--3F1A21C0A2B.1764399731/mail.example.org\nContent-Type: message/rfc822\n\nSubject: big\n\n")
+	for b.Len() < 10<<20 {
+		b.WriteString(strings.Repeat("x", 76) + "\n")
+	}
+	b.WriteString("\n--3F1A21C0A2B.1764399731/mail.example.org--\n")
+	dir := filepath.Join(t.TempDir(), "box")
+	writeMaildir(t, dir, map[string][]byte{"big.eml": b.Bytes()})
+	mb, _ := bounce.Open(dir)
+	var seen bounce.Message
+	sum, err := newProcessor(st, time.Now()).Run(t.Context(), recordingMailbox{mb, &seen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Suppressed != 1 || suppressions(t, st)["ann@example.net"].Reason != "bounced" {
+		t.Fatalf("%+v, want ann@example.net suppressed", sum.Outcomes)
+	}
+	if len(seen.Data) != bounce.MaxReportBytes || seen.Size != int64(b.Len()) {
+		t.Fatalf("kept %d bytes of %d, want %d of %d", len(seen.Data), seen.Size, bounce.MaxReportBytes, b.Len())
+	}
+}
+
+// recordingMailbox keeps the last message it handed out.
+type recordingMailbox struct {
+	bounce.Mailbox
+	last *bounce.Message
+}
+
+func (r recordingMailbox) Each(ctx context.Context, fn func(bounce.Message) error) error {
+	return r.Mailbox.Each(ctx, func(m bounce.Message) error {
+		*r.last = m
+		return fn(m)
+	})
+}
