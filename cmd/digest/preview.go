@@ -56,7 +56,8 @@ func cmdPreview(ctx context.Context, e *env, args []string) error {
 			return usageError{fmt.Errorf("preview: %w", err)}
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/", render.PreviewHandler(load, daily.Edition, subs, cfg.Templates, unsubscribeURL(cfg), view))
+		mux.Handle("/", render.PreviewHandler(load, daily.Edition, subs, cfg.Templates, unsubscribeURL(cfg), view,
+			func(email string) (digest.Subscriber, error) { return findSubscriber(ctx, cfg, dry.st, email) }))
 		mux.Handle("/signup/", web.SignupPreview(cfg.Templates, cfg.Name))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		fmt.Fprintf(e.stdout, "previewing edition %s on http://%s/ and the sign-up pages on http://%s/signup/ (Ctrl-C to stop)\n",

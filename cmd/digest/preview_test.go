@@ -86,11 +86,17 @@ func TestPreviewAsIsTheMessageTheRunSends(t *testing.T) {
 }
 
 // TestPreviewServeShowsEachSubscribersMessage: the --serve picker renders
-// each subscriber's own message, and says so when a run sends them none
-// (issue 14).
+// each subscriber's own message, also of one typed in from past the rows it
+// lists, and says so when a run sends them none (issue 14).
 func TestPreviewServeShowsEachSubscribersMessage(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "list.csv"), []byte("email,name,status,topics\nall@example.com,All,,\nsky@example.com,Sky,,space;food\numa@example.com,Uma,unsubscribed,\n"), 0o644)
+	var list bytes.Buffer
+	list.WriteString("email,name,status,topics,cadence,timezone,company\nall@example.com,All,,,,,\nsky@example.com,Sky,,space;food,,,\numa@example.com,Uma,unsubscribed,,,,\n")
+	if err := subscriber.Generate(&list, 1200); err != nil {
+		t.Fatal(err)
+	}
+	list.WriteString("far@example.com,Far,,space;food,,,\n")
+	os.WriteFile(filepath.Join(dir, "list.csv"), bytes.Replace(list.Bytes(), []byte("\nemail,name,status,topics,cadence,timezone,company\n"), []byte("\n"), 1), 0o644)
 	var stdout lockedBuffer
 	e := &env{stdout: &stdout, stderr: &stdout, stdin: strings.NewReader(""), environ: []string{
 		"DIGEST_SOURCES=../../examples/sources.txt",
@@ -130,5 +136,15 @@ func TestPreviewServeShowsEachSubscribersMessage(t *testing.T) {
 	}
 	if page := get("/?sub=2"); !strings.Contains(page, "a run sends uma@example.com nothing: their status is unsubscribed") {
 		t.Errorf("the page for Uma does not say a run sends her nothing:\n%.2000s", page)
+	}
+	page := get("/?email=FAR@example.com")
+	if !strings.Contains(page, `src="/html?email=far%40example.com"`) || !strings.Contains(page, "Hello Far,") {
+		t.Errorf("the page for far@example.com, row 1204, is not theirs:\n%.3000s", page)
+	}
+	if text := get("/text?email=far@example.com"); !strings.Contains(text, "Hello Far,") || strings.Contains(text, "Winter Tyres") {
+		t.Errorf("far@example.com's text part is not their two stories:\n%s", text)
+	}
+	if page := get("/?email=nobody@example.com"); !strings.Contains(page, "nobody@example.com is neither in") || strings.Contains(page, "Hello All") {
+		t.Errorf("an address not in the list is not said to be so:\n%.2000s", page)
 	}
 }

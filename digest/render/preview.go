@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -44,7 +45,8 @@ func WritePreview(dir string, c *digest.Compiled) error {
 // Routes: / (the page; ?w=375 shows the HTML at a phone's width), /html and
 // /text (the parts; ?sub=N or ?email=ADDR picks the subscriber), /version
 // (changes when the templates do). The page lists the first 200
-// subscribers; any other is found by address. unsubscribe gives each
+// subscribers; any other is found by address: among subs, then with find
+// (if not nil), which looks it up in the whole list. unsubscribe gives each
 // subscriber's unsubscribe URL (nil: none).
 //
 // view, if not nil, returns the view of the edition a subscriber's message
@@ -52,11 +54,12 @@ func WritePreview(dir string, c *digest.Compiled) error {
 // topics), or an error saying why they get none, which the page shows
 // instead of a message. Nil: every subscriber gets ed.
 func PreviewHandler(load func() (*Renderer, error), ed *digest.Edition, subs []digest.Subscriber, watchDir string,
-	unsubscribe func(email string) string, view func(digest.Subscriber) (*digest.Edition, error)) http.Handler {
+	unsubscribe func(email string) string, view func(digest.Subscriber) (*digest.Edition, error),
+	find func(email string) (digest.Subscriber, error)) http.Handler {
 	if len(subs) == 0 {
 		subs = []digest.Subscriber{{Email: "reader@example.com", Name: "Example Reader"}}
 	}
-	p := &preview{load: load, ed: ed, view: view, subs: subs, dir: watchDir, stamp: "-", unsubscribe: unsubscribe}
+	p := &preview{load: load, ed: ed, view: view, subs: subs, dir: watchDir, stamp: "-", unsubscribe: unsubscribe, find: find}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", p.page)
 	mux.HandleFunc("GET /html", p.part)
@@ -70,6 +73,7 @@ type preview struct {
 	load func() (*Renderer, error)
 	ed   *digest.Edition
 	view func(digest.Subscriber) (*digest.Edition, error) // nil: ed for all
+	find func(email string) (digest.Subscriber, error)    // nil: subs only
 	subs []digest.Subscriber
 	dir  string
 	// unsubscribe returns a subscriber's unsubscribe URL; nil: none.
@@ -121,21 +125,28 @@ func dirStamp(dir string) string {
 // found by typing their address.
 const maxListed = 200
 
-// subscriber returns the index of the subscriber the request asks for: by
-// address (?email=), else by position (?sub=), else the first.
-func (p *preview) subscriber(req *http.Request) int {
+// subscriber returns the subscriber the request asks for, and their index
+// in subs (-1: found by find): by address (?email=), else by position
+// (?sub=), else the first. An address that is not found is an error, not
+// the first subscriber.
+func (p *preview) subscriber(req *http.Request) (digest.Subscriber, int, error) {
 	if email := strings.TrimSpace(req.URL.Query().Get("email")); email != "" {
 		for i, s := range p.subs {
 			if strings.EqualFold(s.Email, email) {
-				return i
+				return s, i, nil
 			}
 		}
+		if p.find == nil {
+			return digest.Subscriber{Email: email}, -1, fmt.Errorf("%s is not among the subscribers offered", email)
+		}
+		sub, err := p.find(email)
+		return sub, -1, err
 	}
 	i, err := strconv.Atoi(req.URL.Query().Get("sub"))
 	if err != nil || i < 0 || i >= len(p.subs) {
-		return 0
+		i = 0
 	}
-	return i
+	return p.subs[i], i, nil
 }
 
 // shown is a message as the preview shows it.
@@ -146,7 +157,11 @@ func (p *preview) render(req *http.Request) (shown, int, error) {
 	if err != nil {
 		return shown{}, v, err
 	}
-	sub, ed := p.subs[p.subscriber(req)], p.ed
+	sub, _, err := p.subscriber(req)
+	if err != nil {
+		return shown{}, v, err
+	}
+	ed := p.ed
 	if p.view != nil {
 		if ed, err = p.view(sub); err != nil {
 			return shown{}, v, err
@@ -199,12 +214,18 @@ func (p *preview) page(w http.ResponseWriter, req *http.Request) {
 		Content shown
 		Err     error
 		Version int
-		Sub     int
+		Sub     int    // the index of the subscriber in Subs; -1: found by address
+		Pick    string // the HTML part's path, for the subscriber
 		Subs    []digest.Subscriber
 		More    int
 		Edition string
 		Width   int
-	}{c, err, v, p.subscriber(req), subs, len(p.subs) - len(subs), p.ed.ID, width}
+	}{Content: c, Err: err, Version: v, Subs: subs, More: len(p.subs) - len(subs), Edition: p.ed.ID, Width: width}
+	sub, i, _ := p.subscriber(req)
+	data.Sub, data.Pick = i, "/html?sub="+strconv.Itoa(i)
+	if i < 0 {
+		data.Pick = "/html?email=" + url.QueryEscape(sub.Email)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := previewPage.Execute(w, data); err != nil {
@@ -242,7 +263,7 @@ pre { width: 80ch; max-height: 85vh; overflow: auto; margin: 0; padding: 12px; b
 </header>
 {{ if .Err }}<div class="error" id="error">{{ .Err }}</div>
 {{ else }}<main>
-<iframe title="HTML part" sandbox src="/html?sub={{ .Sub }}" style="width: {{ .Width }}px"></iframe>
+<iframe title="HTML part" sandbox src="{{ .Pick }}" style="width: {{ .Width }}px"></iframe>
 <pre id="text">{{ .Content.Text }}</pre>
 </main>{{ end }}
 <script>

@@ -53,7 +53,7 @@ func TestPreviewHandler(t *testing.T) {
 		{Email: "ada@example.org", Name: "Ada"},
 		{Email: "bob@example.org", Name: "Bob <b>"},
 	}
-	srv := httptest.NewServer(PreviewHandler(load, testEdition(3), subs, dir, nil, nil))
+	srv := httptest.NewServer(PreviewHandler(load, testEdition(3), subs, dir, nil, nil, nil))
 	defer srv.Close()
 
 	code, page := get(t, srv.URL+"/")
