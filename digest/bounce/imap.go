@@ -152,7 +152,7 @@ func (m *IMAP) Each(ctx context.Context, fn func(Message) error) error {
 			for _, b := range msg.BodySection {
 				data = b.Bytes
 			}
-			if err := fn(Message{Name: fmt.Sprintf("%s uid %d", m.folder, msg.UID), Data: data, Size: msg.RFC822Size}); err != nil {
+			if err := fn(Message{Name: fmt.Sprintf("%s uid %d", m.folder, msg.UID), Data: data, Size: msg.RFC822Size, uid: uint32(msg.UID)}); err != nil {
 				return err
 			}
 		}
@@ -162,9 +162,9 @@ func (m *IMAP) Each(ctx context.Context, fn func(Message) error) error {
 
 // Done moves the message to the folder Processed, creating it if needed.
 func (m *IMAP) Done(ctx context.Context, msg Message) error {
-	var uid uint32
-	if _, err := fmt.Sscanf(msg.Name[strings.LastIndex(msg.Name, " uid ")+5:], "%d", &uid); err != nil {
-		return fmt.Errorf("imap: message %q: no UID", msg.Name)
+	uid := msg.uid
+	if uid == 0 {
+		return fmt.Errorf("imap: message %q: not from this folder", msg.Name)
 	}
 	stop := context.AfterFunc(ctx, func() { m.c.Close() })
 	defer stop()

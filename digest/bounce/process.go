@@ -63,6 +63,8 @@ type Message struct {
 	Name string // where it is: a file name, an mbox offset, an IMAP UID
 	Data []byte // its first MaxReportBytes bytes
 	Size int64  // its whole size
+
+	uid uint32 // in an IMAP folder
 }
 
 // Key identifies a message by its content, the same whichever mailbox it
