@@ -514,6 +514,11 @@ func TestDialControl(t *testing.T) {
 		{reachInternal, "10.0.0.1:80", true},
 		{reachInternal, "[fe80::1%eth0]:80", false},
 		{reachInternal, "[fd00:ec2::254]:80", false},
+		// The metadata address carried in an IPv6 address that a
+		// translator or tunnel turns back into it.
+		{reachInternal, "[64:ff9b::a9fe:a9fe]:80", false},
+		{reachInternal, "[2002:a9fe:a9fe::1]:80", false},
+		{reachInternal, "[64:ff9b::a00:1]:80", true},
 	}
 	for _, tt := range tests {
 		err := tt.reach.control("tcp", tt.address, nil)
@@ -530,6 +535,11 @@ func TestNeverDialled(t *testing.T) {
 	for ip, want := range map[string]bool{
 		"169.254.169.254": true, "::ffff:169.254.169.254": true, "fe80::1": true, "fe80::1%eth0": true,
 		"fd00:ec2::254": true, "100.100.100.200": true,
+		// 169.254.169.254 and 100.100.100.200 carried in IPv6: IPv4-compatible,
+		// IPv4-translated, NAT64 (well-known and local-use /48), 6to4, Teredo.
+		"::a9fe:a9fe": true, "::ffff:0:a9fe:a9fe": true, "64:ff9b::a9fe:a9fe": true, "64:ff9b::6464:64c8": true,
+		"64:ff9b:1:a9fe:a9:fe00::": true, "2002:a9fe:a9fe::1": true, "2001:0:4136:e378:8000:63bf:5601:5601": true,
+		"64:ff9b::a00:1": false, "2002:a00:1::1": false,
 		"127.0.0.1": false, "10.0.0.1": false, "fd12::1": false, "93.184.216.34": false,
 	} {
 		if got := neverDialled(netip.MustParseAddr(ip)); got != want {

@@ -194,10 +194,44 @@ func isInternal(ip netip.Addr) bool {
 
 // neverDialled reports whether ip is link-local (169.254.0.0/16,
 // fe80::/10), where cloud metadata services answer, or another cloud
-// metadata address: no source line can allow these.
+// metadata address, itself or carried in an IPv6 address that a
+// translator or tunnel turns back into it (see carriedIPv4): no source
+// line can allow these.
 func neverDialled(ip netip.Addr) bool {
 	ip = ip.WithZone("").Unmap()
-	return ip.IsLinkLocalUnicast() || slices.Contains(metadataAddrs, ip)
+	for _, a := range append(carriedIPv4(ip), ip) {
+		if a.IsLinkLocalUnicast() || slices.Contains(metadataAddrs, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// carriedIPv4 returns the IPv4 addresses an IPv6 address ip carries or
+// reaches through a translator or tunnel: IPv4-compatible (::/96),
+// IPv4-translated (::ffff:0:0:0/96) and NAT64 (64:ff9b::/96) in the last
+// four bytes; the local-use NAT64 prefix 64:ff9b:1::/48 both there and
+// where RFC 6052 puts it behind a /48; 6to4 (2002::/16) in bytes 2 to 5;
+// Teredo (2001::/32) the client's, the last four bytes inverted. Other
+// translator prefixes an operator may configure are not known.
+func carriedIPv4(ip netip.Addr) []netip.Addr {
+	if !ip.Is6() {
+		return nil
+	}
+	b := ip.As16()
+	last := netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	in := func(prefix string) bool { return netip.MustParsePrefix(prefix).Contains(ip) }
+	switch {
+	case in("::/96"), in("::ffff:0:0:0/96"), in("64:ff9b::/96"):
+		return []netip.Addr{last}
+	case in("64:ff9b:1::/48"):
+		return []netip.Addr{last, netip.AddrFrom4([4]byte{b[6], b[7], b[9], b[10]})}
+	case in("2002::/16"):
+		return []netip.Addr{netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]})}
+	case in("2001::/32"):
+		return []netip.Addr{netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})}
+	}
+	return nil
 }
 
 // metadataAddrs are cloud metadata services outside link-local space.
