@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -19,8 +21,19 @@ import (
 
 // FlightPath returns the flight log's path for a state file: pass the
 // resolved path (Store.Path), so that every path to one state finds its
-// flight log.
-func FlightPath(state string) string { return state + ".flight" }
+// flight log. A PostgreSQL state's flight log is a file of this machine's
+// temporary folder named after the state's URL (without its password): a
+// run finds the log a killed run left on the same machine through the same
+// URL. A log lost with its machine or its container, or left through
+// another spelling of the URL, leaves the deliveries it claimed unknown,
+// as a run without a log would: never sent twice.
+func FlightPath(state string) string {
+	if IsPostgres(state) {
+		sum := sha256.Sum256([]byte(Redact(state)))
+		return filepath.Join(os.TempDir(), "digest-"+hex.EncodeToString(sum[:8])+".flight")
+	}
+	return state + ".flight"
+}
 
 // bootIDFile holds an ID the kernel draws anew at every boot.
 const bootIDFile = "/proc/sys/kernel/random/boot_id"

@@ -117,6 +117,9 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 			return fmt.Errorf("record row %d (%s %s %s): %w", i+1, d.Edition, d.Channel, d.Email, err)
 		}
 	}
+	if s.pg {
+		ds = lastOfEach(ds)
+	}
 	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record: %w", err)
@@ -154,6 +157,27 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 		return fail(err)
 	}
 	return nil
+}
+
+// lastOfEach returns ds with only the last row of each edition, channel
+// and address, for PostgreSQL, whose UPSERT cannot change one row twice
+// in a statement. It returns ds itself when no row repeats.
+func lastOfEach(ds []digest.Delivery) []digest.Delivery {
+	type key struct{ edition, channel, email string }
+	last := make(map[key]int, len(ds))
+	for i, d := range ds {
+		last[key{d.Edition, d.Channel, strings.ToLower(d.Email)}] = i
+	}
+	if len(last) == len(ds) {
+		return ds
+	}
+	out := make([]digest.Delivery, 0, len(last))
+	for i, d := range ds {
+		if last[key{d.Edition, d.Channel, strings.ToLower(d.Email)}] == i {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // checkDelivery reports what makes d unfit for the journal, if anything.
@@ -279,8 +303,12 @@ func (s *Store) Recent(ctx context.Context, n int) ([]EditionStatus, error) {
 	if n <= 0 {
 		return nil, nil
 	}
+	subject := `json_extract(e.body, '$.subject')`
+	if s.pg {
+		subject = `e.body::json->>'subject'`
+	}
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT e.id, e.cadence, e.created, json_extract(e.body, '$.subject'), j.channel, j.status, j.n
+		SELECT e.id, e.cadence, e.created, `+subject+`, j.channel, j.status, j.n
 		FROM (SELECT id, cadence, created, body FROM editions ORDER BY created DESC, id DESC LIMIT ?) AS e
 		LEFT JOIN (SELECT edition, channel, status, count(*) AS n FROM journal GROUP BY edition, channel, status) AS j
 			ON j.edition = e.id

@@ -23,93 +23,95 @@ import (
 // as its last copy, and rows of other channels and editions are left
 // alone.
 func TestRecordReplaces(t *testing.T) {
-	s, _ := openTemp(t)
-	ctx := t.Context()
-	claimed := day.Add(time.Hour)
-	row := func(i int) digest.Delivery {
-		return digest.Delivery{
-			Edition: "e1", Channel: "smtp", Email: fmt.Sprintf("u%d@example.com", i), Status: digest.Sending,
-			MessageID: fmt.Sprintf("e1.%d@news.example.com", i), Updated: claimed, Run: "run1",
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *Store) {
+		s := open(t)
+		ctx := t.Context()
+		claimed := day.Add(time.Hour)
+		row := func(i int) digest.Delivery {
+			return digest.Delivery{
+				Edition: "e1", Channel: "smtp", Email: fmt.Sprintf("u%d@example.com", i), Status: digest.Sending,
+				MessageID: fmt.Sprintf("e1.%d@news.example.com", i), Updated: claimed, Run: "run1",
+			}
 		}
-	}
-	// Rows 0-149 exist, claimed by run1; the same addresses have rows in
-	// another channel and another edition.
-	var claims, others []digest.Delivery
-	for i := range 150 {
-		claims = append(claims, row(i))
-		o := row(i)
-		o.Channel, o.Status, o.Reply = "outbox", digest.Sent, "queued"
-		others = append(others, o)
-		o = row(i)
-		o.Edition = "e0"
-		others = append(others, o)
-	}
-	if err := s.Record(ctx, append(claims, others...)); err != nil {
-		t.Fatal(err)
-	}
-	// 213 rows (64*3 + 8*2 + 5): results for rows 0-149 with every column
-	// changed, in an order that mixes them with new rows 150-199, and rows
-	// 10 and 150 twice.
-	var batch []digest.Delivery
-	for i := range 200 {
-		d := row((i * 7) % 200)
-		d.Status, d.Attempts, d.Run = digest.Sent, 1+i%3, "run2"
-		d.MessageID = fmt.Sprintf("<%d.retry@news.example.com>", i)
-		d.Reply = fmt.Sprintf("250 2.0.0 Ok: queued as %X", i)
-		d.Updated = claimed.Add(time.Duration(i) * time.Millisecond)
-		if i%5 == 0 {
-			d.Status, d.Reply = digest.Deferred, "451 4.7.1 try later"
+		// Rows 0-149 exist, claimed by run1; the same addresses have rows in
+		// another channel and another edition.
+		var claims, others []digest.Delivery
+		for i := range 150 {
+			claims = append(claims, row(i))
+			o := row(i)
+			o.Channel, o.Status, o.Reply = "outbox", digest.Sent, "queued"
+			others = append(others, o)
+			o = row(i)
+			o.Edition = "e0"
+			others = append(others, o)
 		}
-		batch = append(batch, d)
-	}
-	for _, i := range []int{10, 150} {
-		d := row(i)
-		d.Status, d.Reply, d.Attempts = digest.Failed, fmt.Sprintf("550 5.1.1 no such user %d", i), 2
-		batch = append(batch, d)
-	}
-	for i := range 11 {
-		d := batch[i]
-		d.Reply = "overwritten later in the batch"
-		batch = append([]digest.Delivery{d}, batch...)
-	}
-	if len(batch) != 213 {
-		t.Fatalf("batch of %d rows, want 213", len(batch))
-	}
-	if err := s.Record(ctx, batch); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]digest.Delivery{}
-	var emails []string
-	for _, d := range batch {
-		d.Updated = d.Updated.UTC()
-		want[d.Email] = d
-	}
-	for e := range want {
-		emails = append(emails, e)
-	}
-	got, err := s.Deliveries(ctx, "e1", "smtp", emails)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("journal after Record (-want +got):\n%s", diff)
-	}
-	c, err := s.Counts(ctx, "e1", "smtp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := c[digest.Sent] + c[digest.Deferred] + c[digest.Failed] + c[digest.Sending]; n != 200 {
-		t.Errorf("e1 smtp has %d rows, want 200", n)
-	}
-	for _, o := range others {
-		got, err := s.Deliveries(ctx, o.Edition, o.Channel, []string{o.Email})
+		if err := s.Record(ctx, append(claims, others...)); err != nil {
+			t.Fatal(err)
+		}
+		// 213 rows (64*3 + 8*2 + 5): results for rows 0-149 with every column
+		// changed, in an order that mixes them with new rows 150-199, and rows
+		// 10 and 150 twice.
+		var batch []digest.Delivery
+		for i := range 200 {
+			d := row((i * 7) % 200)
+			d.Status, d.Attempts, d.Run = digest.Sent, 1+i%3, "run2"
+			d.MessageID = fmt.Sprintf("<%d.retry@news.example.com>", i)
+			d.Reply = fmt.Sprintf("250 2.0.0 Ok: queued as %X", i)
+			d.Updated = claimed.Add(time.Duration(i) * time.Millisecond)
+			if i%5 == 0 {
+				d.Status, d.Reply = digest.Deferred, "451 4.7.1 try later"
+			}
+			batch = append(batch, d)
+		}
+		for _, i := range []int{10, 150} {
+			d := row(i)
+			d.Status, d.Reply, d.Attempts = digest.Failed, fmt.Sprintf("550 5.1.1 no such user %d", i), 2
+			batch = append(batch, d)
+		}
+		for i := range 11 {
+			d := batch[i]
+			d.Reply = "overwritten later in the batch"
+			batch = append([]digest.Delivery{d}, batch...)
+		}
+		if len(batch) != 213 {
+			t.Fatalf("batch of %d rows, want 213", len(batch))
+		}
+		if err := s.Record(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]digest.Delivery{}
+		var emails []string
+		for _, d := range batch {
+			d.Updated = d.Updated.UTC()
+			want[d.Email] = d
+		}
+		for e := range want {
+			emails = append(emails, e)
+		}
+		got, err := s.Deliveries(ctx, "e1", "smtp", emails)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(map[string]digest.Delivery{o.Email: o}, got); diff != "" {
-			t.Errorf("row of %s %s (-want +got):\n%s", o.Edition, o.Channel, diff)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("journal after Record (-want +got):\n%s", diff)
 		}
-	}
+		c, err := s.Counts(ctx, "e1", "smtp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c[digest.Sent] + c[digest.Deferred] + c[digest.Failed] + c[digest.Sending]; n != 200 {
+			t.Errorf("e1 smtp has %d rows, want 200", n)
+		}
+		for _, o := range others {
+			got, err := s.Deliveries(ctx, o.Edition, o.Channel, []string{o.Email})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(map[string]digest.Delivery{o.Email: o}, got); diff != "" {
+				t.Errorf("row of %s %s (-want +got):\n%s", o.Edition, o.Channel, diff)
+			}
+		}
+	})
 }
 
 // TestRecordSharedColumns checks Record's statements that bind edition,
@@ -117,52 +119,54 @@ func TestRecordReplaces(t *testing.T) {
 // which one row differs from the others in one of these columns, in each
 // statement size, reads back exactly.
 func TestRecordSharedColumns(t *testing.T) {
-	later := day.Add(time.Minute)
-	tests := []struct {
-		name   string
-		change func(*digest.Delivery)
-	}{
-		{"none", func(*digest.Delivery) {}},
-		{"edition", func(d *digest.Delivery) { d.Edition = "e2" }},
-		{"channel", func(d *digest.Delivery) { d.Channel = "outbox" }},
-		{"run", func(d *digest.Delivery) { d.Run = "run2" }},
-		{"status", func(d *digest.Delivery) { d.Status = digest.Failed }},
-		{"updated", func(d *digest.Delivery) { d.Updated = later }},
-		{"updated zone only", func(d *digest.Delivery) { d.Updated = day.In(time.FixedZone("UTC+5", 5*3600)) }},
-	}
-	for _, tt := range tests {
-		for _, at := range []int{1, 40, 63, 64 + 7, 64 + 8} {
-			t.Run(fmt.Sprintf("%s at %d", tt.name, at), func(t *testing.T) {
-				s, _ := openTemp(t)
-				ctx := t.Context()
-				// 73 rows: a statement of 64, one of 8, one of 1.
-				var batch []digest.Delivery
-				for i := range 73 {
-					d := delivery("e1", fmt.Sprintf("u%d@example.com", i), digest.Sending)
-					d.Run = "run1"
-					if i == at {
-						tt.change(&d)
-					}
-					batch = append(batch, d)
-				}
-				// Every other row exists already, with other values.
-				var old []digest.Delivery
-				for i := 0; i < len(batch); i += 2 {
-					d := batch[i]
-					d.Status, d.MessageID, d.Reply, d.Attempts = digest.Deferred, "old", "451 later", 2
-					d.Updated, d.Run = day.Add(-time.Hour), "run0"
-					old = append(old, d)
-				}
-				if err := s.Record(ctx, old); err != nil {
-					t.Fatal(err)
-				}
-				if err := s.Record(ctx, batch); err != nil {
-					t.Fatal(err)
-				}
-				checkRecorded(t, s, batch)
-			})
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *Store) {
+		later := day.Add(time.Minute)
+		tests := []struct {
+			name   string
+			change func(*digest.Delivery)
+		}{
+			{"none", func(*digest.Delivery) {}},
+			{"edition", func(d *digest.Delivery) { d.Edition = "e2" }},
+			{"channel", func(d *digest.Delivery) { d.Channel = "outbox" }},
+			{"run", func(d *digest.Delivery) { d.Run = "run2" }},
+			{"status", func(d *digest.Delivery) { d.Status = digest.Failed }},
+			{"updated", func(d *digest.Delivery) { d.Updated = later }},
+			{"updated zone only", func(d *digest.Delivery) { d.Updated = day.In(time.FixedZone("UTC+5", 5*3600)) }},
 		}
-	}
+		for _, tt := range tests {
+			for _, at := range []int{1, 40, 63, 64 + 7, 64 + 8} {
+				t.Run(fmt.Sprintf("%s at %d", tt.name, at), func(t *testing.T) {
+					s := open(t)
+					ctx := t.Context()
+					// 73 rows: a statement of 64, one of 8, one of 1.
+					var batch []digest.Delivery
+					for i := range 73 {
+						d := delivery("e1", fmt.Sprintf("u%d@example.com", i), digest.Sending)
+						d.Run = "run1"
+						if i == at {
+							tt.change(&d)
+						}
+						batch = append(batch, d)
+					}
+					// Every other row exists already, with other values.
+					var old []digest.Delivery
+					for i := 0; i < len(batch); i += 2 {
+						d := batch[i]
+						d.Status, d.MessageID, d.Reply, d.Attempts = digest.Deferred, "old", "451 later", 2
+						d.Updated, d.Run = day.Add(-time.Hour), "run0"
+						old = append(old, d)
+					}
+					if err := s.Record(ctx, old); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Record(ctx, batch); err != nil {
+						t.Fatal(err)
+					}
+					checkRecorded(t, s, batch)
+				})
+			}
+		}
+	})
 }
 
 // checkRecorded checks that the journal holds exactly these rows, the last

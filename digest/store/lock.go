@@ -58,8 +58,12 @@ func Resolve(path string) (string, error) {
 // (or another Lock call in this one) holds the lock, it returns an error
 // wrapping digest.ErrLocked that names the lock file. Lock creates the
 // directory of path if needed; the lock file is left in place after
-// unlock.
+// unlock. For a PostgreSQL state (see IsPostgres), Lock takes LockPostgres
+// with the name "run" instead.
 func Lock(path string) (unlock func() error, err error) {
+	if IsPostgres(path) {
+		return LockPostgres(path, "run")
+	}
 	real, err := Resolve(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)

@@ -30,7 +30,12 @@ const crashBatch = 50
 func TestMain(m *testing.M) {
 	switch os.Getenv(childEnv) {
 	case "":
-		os.Exit(m.Run())
+		code := m.Run()
+		if err := pg.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+		os.Exit(code)
 	case "lock":
 		os.Exit(lockChild(os.Getenv(childPath)))
 	case "record":

@@ -117,8 +117,11 @@ func (s *Store) RequestSignup(ctx context.Context, su Signup, interval time.Dura
 	nonce = hex.EncodeToString(b[:])
 	at := formatTime(su.Requested)
 	if _, err := tx.ExecContext(ctx, `
-		INSERT OR REPLACE INTO signup_requests (email, address, name, topics, cadence, nonce, at, ip, agent, mailed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO signup_requests (email, address, name, topics, cadence, nonce, at, ip, agent, mailed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (email) DO UPDATE SET address = excluded.address, name = excluded.name, topics = excluded.topics,
+			cadence = excluded.cadence, nonce = excluded.nonce, at = excluded.at, ip = excluded.ip,
+			agent = excluded.agent, mailed = excluded.mailed`,
 		email, strings.TrimSpace(su.Email), su.Name, strings.Join(su.Topics, " "), su.Cadence, nonce, at,
 		su.RequestIP, su.RequestAgent, at); err != nil {
 		return "", 0, fmt.Errorf("sign-up %s: %w", email, err)
@@ -236,8 +239,12 @@ func (s *Store) ConfirmSignup(ctx context.Context, email, nonce string, at time.
 	}
 	for _, q := range append(lift, []stmt{
 		{`DELETE FROM signup_requests WHERE email = ?`, []any{email}},
-		{`INSERT OR REPLACE INTO signups (email, address, name, topics, cadence, requested, request_ip, request_agent,
-			confirmed, confirm_ip, confirm_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		{`INSERT INTO signups (email, address, name, topics, cadence, requested, request_ip, request_agent,
+			confirmed, confirm_ip, confirm_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (email) DO UPDATE SET address = excluded.address, name = excluded.name,
+				topics = excluded.topics, cadence = excluded.cadence, requested = excluded.requested,
+				request_ip = excluded.request_ip, request_agent = excluded.request_agent,
+				confirmed = excluded.confirmed, confirm_ip = excluded.confirm_ip, confirm_agent = excluded.confirm_agent`,
 			[]any{email, su.Email, su.Name, topics, su.Cadence, requested, su.RequestIP, su.RequestAgent,
 				formatTime(at), ip, agent}},
 	}...) {

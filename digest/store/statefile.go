@@ -30,6 +30,9 @@ type NotStateError struct {
 	// Linked is set for a file with more than one name (hard links), which
 	// may well be a real state: SetAside refuses it.
 	Linked bool
+	// Empty is set for a PostgreSQL database (or schema) with no tables,
+	// where MakePostgresState can make a state.
+	Empty bool
 
 	special bool // a folder or another file that is not a regular one
 }
@@ -40,6 +43,9 @@ type NotStateError struct {
 func (e *NotStateError) Replaceable() bool { return !e.Newer && !e.Linked && !e.special }
 
 func (e *NotStateError) Error() string {
+	if IsPostgres(e.Path) {
+		return fmt.Sprintf("state %s %s", e.Path, e.Reason)
+	}
 	return fmt.Sprintf("state file %s %s", e.Path, e.Reason)
 }
 

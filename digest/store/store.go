@@ -1,7 +1,9 @@
 // Package store keeps digest's state in one SQLite file: the frozen
 // editions, the articles already sent, the delivery journal, the suppression
 // list, the sign-ups, the fetch cache and the blurb cache. It uses the pure
-// Go driver modernc.org/sqlite, so no C compiler is needed.
+// Go driver modernc.org/sqlite, so no C compiler is needed. The same state
+// can live in a PostgreSQL database instead (a postgres:// URL for a path;
+// see IsPostgres), through github.com/jackc/pgx/v5.
 //
 // The file is opened in WAL mode with synchronous=FULL: once Record returns,
 // its rows survive a crash of the process or of the machine. Readers
@@ -51,7 +53,9 @@ var _ digest.Store = (*Store)(nil)
 // writes go through one connection, one transaction at a time, while reads
 // use a pool of read-only connections and see the last committed state.
 type Store struct {
-	path string
+	path string  // the file, or the redacted URL of a PostgreSQL state
+	url  string  // the URL of a PostgreSQL state, password and all
+	pg   bool    // a PostgreSQL state: r and w are one pool
 	w    *sql.DB // one connection, BEGIN IMMEDIATE; nil when read-only
 	r    *sql.DB // query_only connections
 
@@ -66,7 +70,15 @@ type Store struct {
 // subscribers' addresses. A file that exists but is not digest's state (an
 // empty file, another SQLite database, anything else) or that a newer
 // digest wrote is refused with a *NotStateError and left as it is.
+//
+// A path that is a postgres:// URL opens a PostgreSQL state instead (see
+// IsPostgres): the database must hold digest's state already, made by
+// MakePostgresState; an empty one is refused with a *NotStateError whose
+// Empty is set.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, false)
+	}
 	abs, err := Resolve(path)
 	if err != nil {
 		return nil, fmt.Errorf("open state: %w", err)
@@ -124,6 +136,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // nor changes its schema; it fails if the file's schema is not the one this
 // digest writes. The writing methods return ErrReadOnly.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, true)
+	}
 	abs, err := filepath.Abs(path)
 	if err == nil {
 		abs, err = filepath.EvalSymlinks(abs)
@@ -181,7 +196,8 @@ func dsn(abs, mode string, params ...string) string {
 }
 
 // Path returns the absolute path of the state file, symbolic links
-// resolved (see Resolve).
+// resolved (see Resolve); for a PostgreSQL state, its URL without the
+// password.
 func (s *Store) Path() string { return s.path }
 
 // Close closes the state file. It waits for nothing: callers stop using
@@ -198,7 +214,7 @@ func (s *Store) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
-	if s.w != nil {
+	if s.w != nil && !s.pg {
 		errs = append(errs, s.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
