@@ -42,13 +42,7 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 	}
 	defer mb.Close()
 
-	// The lock belongs to the state file, not to the path that names it,
-	// as the run's does: a symbolic link to the same state finds it held.
-	real, err := store.Resolve(cfg.State)
-	if err != nil {
-		return fmt.Errorf("bounces: %w", err)
-	}
-	unlock, err := store.Lock(bouncesLockPath(real))
+	unlock, err := lockBounces(cfg.State)
 	if err != nil {
 		return fmt.Errorf("bounces: another digest bounces is reading: %w", err)
 	}
@@ -106,6 +100,22 @@ func parseInterspersed(e *env, fs *flag.FlagSet, flagEnv map[string]string, args
 // bouncesLockPath is the lock digest bounces takes for the resolved state
 // file real (see store.Resolve): beside the state, apart from the run lock.
 func bouncesLockPath(real string) string { return real + ".bounces" }
+
+// lockBounces takes the lock that keeps two digest bounces apart: a file
+// beside a state file (bouncesLockPath), which belongs to the state file,
+// not to the path that names it, as the run's does (a symbolic link to the
+// same state finds it held); an advisory lock of its own in a PostgreSQL
+// state.
+func lockBounces(state string) (func() error, error) {
+	if store.IsPostgres(state) {
+		return store.LockPostgres(state, "bounces")
+	}
+	real, err := store.Resolve(state)
+	if err != nil {
+		return nil, err
+	}
+	return store.Lock(bouncesLockPath(real))
+}
 
 // openMailbox opens the mailbox an argument names. A local path that does
 // not exist is bad input (exit 2); an IMAP server that cannot be reached is

@@ -38,8 +38,18 @@ type bounceFixture struct {
 
 func newBounceFixture(t *testing.T, n int) *bounceFixture {
 	t.Helper()
+	return newBounceFixtureOn(t, false, n)
+}
+
+// newBounceFixtureOn is newBounceFixture on a PostgreSQL state if postgres
+// is set.
+func newBounceFixtureOn(t *testing.T, postgres bool, n int) *bounceFixture {
+	t.Helper()
 	dir := t.TempDir()
 	f := &bounceFixture{state: filepath.Join(dir, "digest.db"), box: filepath.Join(dir, "box")}
+	if postgres {
+		f.state = newPostgresState(t)
+	}
 	f.environ = []string{"DIGEST_STATE=" + f.state, "DIGEST_FROM=digest@example.org"}
 	st, err := store.Open(t.Context(), f.state)
 	if err != nil {
@@ -128,8 +138,12 @@ func TestBouncesLockedThroughLink(t *testing.T) {
 // mailbox: each ends with exit 0 or 4, every report is recorded once and
 // every address suppressed once.
 func TestBouncesTwiceAtOnce(t *testing.T) {
+	forEachState(t, testBouncesTwiceAtOnce)
+}
+
+func testBouncesTwiceAtOnce(t *testing.T, postgres bool) {
 	const n = 40
-	f := newBounceFixture(t, n)
+	f := newBounceFixtureOn(t, postgres, n)
 	var wg sync.WaitGroup
 	codes := make([]int, 4)
 	for i := range codes {

@@ -172,7 +172,7 @@ func checkSubscribers(ctx context.Context, w io.Writer, cfg *Config) int {
 // suppression list, by reason. Like checkSignups, it never creates nor
 // changes the state, and a state it cannot read is not a problem.
 func checkSuppressed(ctx context.Context, w io.Writer, cfg *Config) int {
-	if _, err := os.Stat(cfg.State); err != nil {
+	if stateFileMissing(cfg.State) {
 		return 0
 	}
 	st, err := store.OpenReadOnly(ctx, cfg.State)
@@ -234,7 +234,7 @@ func checkSuppressed(ctx context.Context, w io.Writer, cfg *Config) int {
 // never creates nor changes the state, and a state it cannot read is not
 // a problem of the settings.
 func checkSignups(ctx context.Context, w io.Writer, cfg *Config) int {
-	if _, err := os.Stat(cfg.State); err != nil {
+	if stateFileMissing(cfg.State) {
 		fmt.Fprintln(w, "sign-ups: none (no state file yet)")
 		return 0
 	}

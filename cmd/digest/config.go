@@ -38,7 +38,7 @@ type Config struct {
 
 	Sources     string `env:"SOURCES" envDefault:"examples/sources.txt" flag:"sources" help:"sources list: one feed URL, feed file, Markdown folder or page a line; or an OPML file"`
 	Subscribers string `env:"SUBSCRIBERS" envDefault:"subscribers.example.csv" flag:"subscribers" help:"subscriber list (CSV with an email column)"`
-	State       string `env:"STATE" envDefault:"digest.db" flag:"state" help:"SQLite state file: editions, journal, suppression list"`
+	State       string `env:"STATE" envDefault:"digest.db" flag:"state" help:"state: editions, journal, suppression list; a SQLite file, or a postgres:// URL"`
 	NewState    bool   `env:"NEW_STATE" flag:"new-state" help:"for one run: a file at the state's path that is not digest's state (empty, or another file) is renamed to STATE.aside-TIME and a new state is made"`
 	Templates   string `env:"TEMPLATES" flag:"templates" help:"folder of templates to use instead of the built-in ones"`
 	Outbox      string `env:"OUTBOX" envDefault:"outbox" flag:"outbox" help:"folder for .eml files when no SMTP URL is set"`
@@ -511,9 +511,10 @@ func isLoopbackHost(host string) bool {
 // secrets returns every secret value of the settings, to be redacted from
 // what digest prints and writes: the SMTP password (also from the URL),
 // the unsubscribe key, the LLM key, the IMAP password, the DKIM private
-// key and the ping URL's path and query.
+// key, the ping URL's path and query, and the password of a PostgreSQL
+// state's URL.
 func (c *Config) secrets() []string {
-	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, c.Bounce.IMAPPassword, urlPassword(c.Ops.PingURL)}
+	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, c.Bounce.IMAPPassword, urlPassword(c.Ops.PingURL), urlPassword(c.State)}
 	if u, err := url.Parse(c.Ops.PingURL); c.Ops.PingURL != "" && err == nil {
 		out = append(out, strings.Trim(u.Path, "/"), u.RawQuery)
 	}

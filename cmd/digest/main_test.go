@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
 	"github.com/digest-newsletter/digest/digest/store"
+	"github.com/digest-newsletter/digest/digest/store/pgtest"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
@@ -25,7 +27,41 @@ func TestMain(m *testing.M) {
 	if os.Getenv("DIGEST_TEST_RUN_MAIN") == "1" {
 		os.Exit(runMain())
 	}
-	testscript.Main(m, map[string]func(){"digest": func() { os.Exit(runMain()) }})
+	testscript.Main(stopping{m}, map[string]func(){"digest": func() { os.Exit(runMain()) }})
+}
+
+// pg is the PostgreSQL server of this test binary, started by the first
+// test that needs one.
+var pg pgtest.Lazy
+
+// stopping runs the tests, then stops pg.
+type stopping struct{ m *testing.M }
+
+func (s stopping) Run() int {
+	code := s.m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	return code
+}
+
+// forEachState runs test twice, as subtests: on a SQLite state file and on
+// a PostgreSQL state (skipped where no server is installed; see pgtest).
+func forEachState(t *testing.T, test func(t *testing.T, postgres bool)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, false) })
+	t.Run("postgres", func(t *testing.T) { test(t, true) })
+}
+
+// newPostgresState makes digest's state in a new PostgreSQL database and
+// returns its URL.
+func newPostgresState(t *testing.T) string {
+	t.Helper()
+	u := pg.Database(t)
+	if err := store.MakePostgresState(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func runMain() int {
@@ -64,9 +100,18 @@ type crashFixture struct {
 }
 
 func newCrashFixture(t *testing.T, n int, fault mailertest.Fault) *crashFixture {
+	return newCrashFixtureOn(t, false, n, fault)
+}
+
+// newCrashFixtureOn is newCrashFixture on a PostgreSQL state if postgres
+// is set.
+func newCrashFixtureOn(t *testing.T, postgres bool, n int, fault mailertest.Fault) *crashFixture {
 	dir := t.TempDir()
 	f := &crashFixture{dir: dir, state: filepath.Join(dir, "digest.db"), list: filepath.Join(dir, "subscribers.csv"), n: n,
 		srv: mailertest.NewServer(t, mailertest.WithFault(fault))}
+	if postgres {
+		f.state = newPostgresState(t)
+	}
 	var b bytes.Buffer
 	if err := subscriber.Generate(&b, n); err != nil {
 		t.Fatal(err)
@@ -144,8 +189,12 @@ func TestKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	forEachState(t, testKillAndResume)
+}
+
+func testKillAndResume(t *testing.T, postgres bool) {
 	slow := true
-	f := newCrashFixture(t, 300, func(stage, rcpt string, n int) error {
+	f := newCrashFixtureOn(t, postgres, 300, func(stage, rcpt string, n int) error {
 		if slow && stage == mailertest.StageData {
 			return mailertest.Stall(20 * time.Millisecond)
 		}
@@ -175,7 +224,7 @@ func TestKillAndResume(t *testing.T) {
 	if (unknown == 0) != (code == 0) {
 		t.Errorf("rerun exit %d with %d unknown; want 0 only when nothing is unknown, else 3", code, unknown)
 	}
-	fmt.Printf("kill-and-resume: killed after %d of %d; rerun exit %d; unknown %d; nobody mailed twice, nobody lost\n", killedAt, f.n, code, unknown)
+	fmt.Printf("kill-and-resume (%s): killed after %d of %d; rerun exit %d; unknown %d; nobody mailed twice, nobody lost\n", path.Base(t.Name()), killedAt, f.n, code, unknown)
 
 	// The unknown ones were cut off while waiting for the server's reply
 	// to DATA: some reached the server anyway. That is why they are not
@@ -198,7 +247,11 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	f := newCrashFixture(t, 40, func(stage, rcpt string, n int) error {
+	forEachState(t, testTwoRunsAtOnce)
+}
+
+func testTwoRunsAtOnce(t *testing.T, postgres bool) {
+	f := newCrashFixtureOn(t, postgres, 40, func(stage, rcpt string, n int) error {
 		if stage == mailertest.StageData {
 			return mailertest.Stall(20 * time.Millisecond)
 		}

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"text/tabwriter"
 
@@ -20,7 +18,7 @@ func cmdStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+	if stateFileMissing(cfg.State) {
 		fmt.Fprintf(e.stdout, "no state at %s: no edition has been made yet\n", cfg.State)
 		return nil
 	}

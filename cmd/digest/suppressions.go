@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,7 +41,7 @@ func cmdSuppressions(ctx context.Context, e *env, args []string) error {
 }
 
 func listSuppressions(ctx context.Context, e *env, cfg *Config) error {
-	if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+	if stateFileMissing(cfg.State) {
 		fmt.Fprintf(e.stdout, "no state at %s: nobody is suppressed\n", cfg.State)
 		return nil
 	}
@@ -87,7 +86,7 @@ func removeSuppressions(ctx context.Context, e *env, cfg *Config, args []string)
 	if len(bad) > 0 {
 		return usageError{fmt.Errorf("suppressions remove: not an address: %s", strings.Join(bad, ", "))}
 	}
-	if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+	if stateFileMissing(cfg.State) {
 		return usageError{fmt.Errorf("suppressions remove: no state at %s", cfg.State)}
 	}
 	st, err := openWritable(ctx, cfg, e.stderr)

@@ -250,8 +250,20 @@ func openState(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, 
 // --new-state, a file at the state's path that is not digest's state is
 // first renamed out of the way (said on warn), so that a new state is
 // made; a real state is never set aside.
+//
+// A PostgreSQL state is never made by itself: --new-state makes it in an
+// empty database (or schema) and refuses any other.
 func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, error) {
-	if cfg.NewState {
+	if cfg.NewState && store.IsPostgres(cfg.State) {
+		if err := store.MakePostgresState(ctx, cfg.State); err != nil {
+			var nse *store.NotStateError
+			if errors.As(err, &nse) {
+				return nil, usageError{fmt.Errorf("--new-state: %w; run without --new-state (DIGEST_NEW_STATE)", err)}
+			}
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		fmt.Fprintf(warn, "warning: made a new digest state in %s, with no record of earlier deliveries\n", store.Redact(cfg.State))
+	} else if cfg.NewState {
 		aside, err := store.SetAside(ctx, cfg.State, time.Now())
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--new-state: %w; run without --new-state (DIGEST_NEW_STATE)", err)}
@@ -273,6 +285,12 @@ func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Stor
 func stateError(err error) error {
 	var nse *store.NotStateError
 	switch {
+	case errors.As(err, &nse) && nse.Empty:
+		return usageError{fmt.Errorf("%w. Check --state (DIGEST_STATE); to make digest's state there on purpose, "+
+			"run once with --new-state (DIGEST_NEW_STATE=1)", err)}
+	case errors.As(err, &nse) && store.IsPostgres(nse.Path) && !nse.Newer:
+		return usageError{fmt.Errorf("%w, and is left as it is: digest makes a state only in an empty database or schema. "+
+			"Check --state (DIGEST_STATE), or name a schema of digest's own with search_path in the URL", err)}
 	case errors.As(err, &nse) && nse.Newer:
 		return usageError{fmt.Errorf("%w: use that digest (or a newer one); this one cannot read its records", err)}
 	case errors.As(err, &nse) && !nse.Replaceable():
@@ -293,7 +311,11 @@ func openDry(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
 	if err == nil {
 		return st, func() { st.Close() }, nil
 	}
-	if _, statErr := os.Stat(cfg.State); statErr == nil {
+	var nse *store.NotStateError
+	if store.IsPostgres(cfg.State) && !(errors.As(err, &nse) && nse.Empty) {
+		return nil, nil, stateError(err)
+	}
+	if !stateFileMissing(cfg.State) && !store.IsPostgres(cfg.State) {
 		return nil, nil, stateError(err)
 	}
 	dir, err := os.MkdirTemp("", "digest-dry-")
@@ -306,6 +328,16 @@ func openDry(ctx context.Context, cfg *Config) (*store.Store, func(), error) {
 		return nil, nil, fmt.Errorf("state: %w", err)
 	}
 	return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+}
+
+// stateFileMissing reports whether state names a state file that does not
+// exist; a PostgreSQL state is never a missing file.
+func stateFileMissing(state string) bool {
+	if store.IsPostgres(state) {
+		return false
+	}
+	_, err := os.Stat(state)
+	return err != nil
 }
 
 // dryCommand is what the commands that change nothing start from: the
