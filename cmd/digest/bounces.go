@@ -33,7 +33,7 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 		return usageError{errors.New("bounces: want one MAILBOX: a Maildir folder, an mbox file or imaps://user@host/Folder")}
 	}
 	where := pos[0]
-	if _, err := os.Stat(cfg.State); errors.Is(err, os.ErrNotExist) {
+	if stateFileMissing(cfg.State) {
 		return usageError{fmt.Errorf("bounces: no state at %s: no edition was mailed from it, so no report can be attributed (check --state)", cfg.State)}
 	}
 	mb, err := openMailbox(ctx, cfg, where)
@@ -43,8 +43,11 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 	defer mb.Close()
 
 	unlock, err := lockBounces(cfg.State)
-	if err != nil {
+	if errors.Is(err, digest.ErrLocked) {
 		return fmt.Errorf("bounces: another digest bounces is reading: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("bounces: %w", err)
 	}
 	defer unlock()
 	st, err := openWritable(ctx, cfg, e.stderr)

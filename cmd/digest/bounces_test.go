@@ -150,7 +150,9 @@ func testBouncesTwiceAtOnce(t *testing.T, postgres bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], _ = f.run()
+			var out string
+			codes[i], out = f.run()
+			t.Log(out)
 		}()
 	}
 	wg.Wait()

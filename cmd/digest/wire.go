@@ -337,7 +337,7 @@ func stateFileMissing(state string) bool {
 		return false
 	}
 	_, err := os.Stat(state)
-	return err != nil
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // dryCommand is what the commands that change nothing start from: the
