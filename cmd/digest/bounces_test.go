@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,7 @@ func TestBouncesLockedThroughLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
+	f.environ = slices.DeleteFunc(f.environ, func(kv string) bool { return strings.HasPrefix(kv, "DIGEST_STATE=") })
 	f.environ = append(f.environ, "DIGEST_STATE="+link)
 	code, out := f.run()
 	if code != exitLocked || !strings.Contains(out, "another digest bounces is reading") {
