@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -509,7 +510,8 @@ func isLoopbackHost(host string) bool {
 }
 
 // secrets returns every secret value of the settings, to be redacted from
-// what digest prints and writes: the SMTP password (also from the URL),
+// what digest prints and writes: the SMTP password (also from the URL,
+// and base64-encoded as the AUTH commands send it),
 // the unsubscribe key, the LLM key, the IMAP password, the DKIM private
 // key, the ping URL's path and query, and the password of a PostgreSQL
 // state's URL.
@@ -517,6 +519,20 @@ func (c *Config) secrets() []string {
 	out := []string{c.SMTP.Password, urlPassword(c.SMTP.URL), c.List.Secret, c.LLM.Key, c.Bounce.IMAPPassword, urlPassword(c.Ops.PingURL), urlPassword(c.State)}
 	if u, err := url.Parse(c.Ops.PingURL); c.Ops.PingURL != "" && err == nil {
 		out = append(out, strings.Trim(u.Path, "/"), u.RawQuery)
+	}
+	// A server may echo the AUTH exchange back in its refusal: the
+	// password base64-encoded as AUTH LOGIN sends it, and as AUTH PLAIN
+	// sends it, after the user.
+	for _, pw := range []string{c.SMTP.Password, urlPassword(c.SMTP.URL)} {
+		if pw == "" {
+			continue
+		}
+		user := c.SMTP.Username
+		if u, err := url.Parse(c.SMTP.URL); user == "" && err == nil && u.User != nil {
+			user = u.User.Username()
+		}
+		out = append(out, base64.StdEncoding.EncodeToString([]byte(pw)),
+			base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pw)))
 	}
 	for _, line := range strings.Split(c.dkimKey, "\n") {
 		if line = strings.TrimSpace(line); !strings.HasPrefix(line, "-----") {

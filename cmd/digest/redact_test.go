@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -162,5 +163,65 @@ func TestIMAPPasswordRedacted(t *testing.T) {
 	}
 	if got := out.String(); strings.Contains(got, password) || !strings.Contains(got, "AUTHENTICATIONFAILED") {
 		t.Errorf("output:\n%s\nwant the refusal with the password redacted", got)
+	}
+}
+
+// TestSMTPAuthEchoRedacted runs digest against an SMTP server on loopback
+// that refuses the login and echoes the AUTH command it got: the
+// password, which AUTH PLAIN sends base64-encoded with the user, reaches
+// stderr in neither form.
+func TestSMTPAuthEchoRedacted(t *testing.T) {
+	const user, password = "digest", "Tr0ub4dor-horse-battery-9"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fmt.Fprint(c, "220 echo ESMTP\r\n")
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					switch cmd := strings.ToUpper(sc.Text()); {
+					case strings.HasPrefix(cmd, "EHLO"):
+						fmt.Fprint(c, "250-echo\r\n250 AUTH PLAIN\r\n")
+					case strings.HasPrefix(cmd, "AUTH"):
+						fmt.Fprintf(c, "535 5.7.8 credentials rejected: %s\r\n", sc.Text())
+					case strings.HasPrefix(cmd, "QUIT"):
+						fmt.Fprint(c, "221 bye\r\n")
+						return
+					default:
+						fmt.Fprint(c, "502 no\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	environ := []string{
+		"DIGEST_SOURCES=../../examples/sources.txt", "DIGEST_SUBSCRIBERS=../../subscribers.example.csv",
+		"DIGEST_STATE=" + filepath.Join(dir, "digest.db"), "DIGEST_EDITION=2026-11-29", "DIGEST_FROM=digest@example.org",
+		"DIGEST_SMTP_URL=smtp://" + user + "@" + ln.Addr().String(), "DIGEST_SMTP_PASSWORD=" + password,
+	}
+	code := Main(context.Background(), &env{stdout: &stderr, stderr: &stderr, stdin: strings.NewReader(""), environ: environ}, []string{"run"})
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d (a refused login):\n%s", code, exitUsage, stderr.String())
+	}
+	got := stderr.String()
+	plain := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+	for _, secret := range []string{password, plain} {
+		if strings.Contains(got, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, got)
+		}
+	}
+	if !strings.Contains(got, "credentials rejected: AUTH PLAIN "+redacted) {
+		t.Errorf("stderr does not show the refusal, redacted:\n%s", got)
 	}
 }
