@@ -465,16 +465,56 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	rows := map[string]map[string]Delivery{}
 	byEdition := map[string][]string{}
 	for i, j := range batch {
 		byEdition[j.ed.ID] = append(byEdition[j.ed.ID], emails[i])
 	}
-	for id, list := range byEdition {
-		if rows[id], err = d.Store.Deliveries(ctx, id, channel, list); err != nil {
+	var claimed []job
+	decide := func(rows map[string]map[string]Delivery) ([]Delivery, error) {
+		var writes []Delivery
+		claimed, writes = run.decide(batch, emails, suppressed, rows, c)
+		if len(writes) > 0 && d.Flight != nil {
+			if err := d.Flight.Claimed(writes); err != nil {
+				return nil, fmt.Errorf("flight log: %w", err)
+			}
+		}
+		return writes, nil
+	}
+	if cl, ok := d.Store.(Claimer); ok {
+		// Several runs may share the journal: the rows are read and the
+		// claims written in one transaction.
+		if err := cl.Claim(ctx, channel, byEdition, decide); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
+	} else {
+		rows := map[string]map[string]Delivery{}
+		for id, list := range byEdition {
+			if rows[id], err = d.Store.Deliveries(ctx, id, channel, list); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+		}
+		writes, err := decide(rows)
+		if err != nil {
+			return err
+		}
+		if len(writes) > 0 {
+			if err := d.Store.Record(ctx, writes); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+		}
 	}
+	for _, j := range claimed {
+		jobs <- j // claimed rows are always handed on; a stopped worker records them pending
+	}
+	return nil
+}
+
+// decide says, for each job of a batch, what the journal rows ask of it
+// (see transition), counts it in c, and returns the jobs to attempt and the
+// journal rows to write first.
+func (run *dispatchRun) decide(batch []job, emails []string, suppressed map[string]bool, rows map[string]map[string]Delivery, c *Report) ([]job, []Delivery) {
+	d := run.d
+	channel := d.Transport.Channel()
 	now := d.now()
 	var claimed []job
 	var writes []Delivery
@@ -518,18 +558,5 @@ func (run *dispatchRun) claim(ctx context.Context, batch []job, jobs chan<- job,
 			writes = append(writes, row)
 		}
 	}
-	if len(writes) > 0 {
-		if d.Flight != nil {
-			if err := d.Flight.Claimed(writes); err != nil {
-				return fmt.Errorf("flight log: %w", err)
-			}
-		}
-		if err := d.Store.Record(ctx, writes); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
-	}
-	for _, j := range claimed {
-		jobs <- j // claimed rows are always handed on; a stopped worker records them pending
-	}
-	return nil
+	return claimed, writes
 }

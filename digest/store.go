@@ -29,3 +29,14 @@ type Store interface {
 	// list.
 	Suppressed(ctx context.Context, emails []string) (map[string]bool, error)
 }
+
+// A Claimer is a Store that several runs may deliver from at once. Claim
+// reads the journal rows of these addresses, by edition, as Deliveries
+// does, and records the rows decide returns, as Record does, in one
+// transaction that no other run's writes come between: two runs never both
+// find one delivery unclaimed. An error from decide is returned as it is,
+// and nothing is written.
+type Claimer interface {
+	Claim(ctx context.Context, channel string, emails map[string][]string,
+		decide func(rows map[string]map[string]Delivery) ([]Delivery, error)) error
+}

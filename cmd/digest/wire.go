@@ -186,6 +186,12 @@ func newDispatcher(cfg *Config, st *store.Store, r digest.Renderer, t digest.Tra
 	if cfg.SMTP.Rate > 0 {
 		d.Limiter = rate.NewLimiter(rate.Limit(cfg.SMTP.Rate), 1)
 	}
+	if store.IsPostgres(cfg.State) {
+		// A journal other machines may write to (a lost run lock, a
+		// command that takes none): each batch is read and claimed in one
+		// transaction.
+		d.Store = store.Claiming{Store: st}
+	}
 	return d
 }
 

@@ -45,3 +45,11 @@ func openPostgresTemp(t testing.TB) *Store {
 	})
 	return s
 }
+
+// stateName returns what Open takes to open s again.
+func stateName(s *Store) string {
+	if s.pg {
+		return s.url
+	}
+	return s.path
+}

@@ -138,23 +138,84 @@ func (s *Store) Record(ctx context.Context, ds []digest.Delivery) error {
 		}
 		return fmt.Errorf("record: %w", err)
 	}
+	if err := s.writeJournal(sctx, tx, ds); err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// writeJournal writes checked rows in tx with the prepared statements.
+func (s *Store) writeJournal(ctx context.Context, tx *sql.Tx, ds []digest.Delivery) error {
 	var stmts [len(recordShares)][len(recordChunks)]*sql.Stmt // s.record in tx
 	args := make([]any, 0, 9*recordChunks[0])
 	for i, size := range recordChunks {
 		for len(ds) >= size {
 			j := recordShare(ds[:size])
 			if stmts[j][i] == nil {
-				stmts[j][i] = tx.StmtContext(sctx, s.record[j][i])
+				stmts[j][i] = tx.StmtContext(ctx, s.record[j][i])
 			}
 			args = appendRecordArgs(args[:0], ds[:size], recordShares[j])
-			if _, err := stmts[j][i].ExecContext(sctx, args...); err != nil {
-				return fail(err)
+			if _, err := stmts[j][i].ExecContext(ctx, args...); err != nil {
+				return err
 			}
 			ds = ds[size:]
 		}
 	}
+	return nil
+}
+
+// A Claiming state is a Store whose journal several runs may write at
+// once: it is a digest.Claimer, so that a run claims its deliveries with
+// Claim rather than Deliveries and then Record. Its other methods are the
+// Store's.
+type Claiming struct{ *Store }
+
+var _ digest.Claimer = Claiming{}
+
+// Claim reads the journal rows of these addresses (by edition) and
+// records the rows decide returns, in one transaction that takes the
+// state's write lock before it reads: no other Claim, nor any other write,
+// comes between the reading and the writing, so two runs never both find
+// one delivery unclaimed. Rows are read and written as Deliveries and
+// Record do; decide's rows are checked as Record checks them.
+func (c Claiming) Claim(ctx context.Context, channel string, emails map[string][]string,
+	decide func(rows map[string]map[string]digest.Delivery) ([]digest.Delivery, error)) error {
+	s := c.Store
+	w, err := s.writer()
+	if err != nil {
+		return fmt.Errorf("claim: %w", err)
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("claim: %w", err)
+	}
+	defer tx.Rollback()
+	rows := make(map[string]map[string]digest.Delivery, len(emails))
+	for edition, list := range emails {
+		if rows[edition], err = s.deliveries(ctx, tx, edition, channel, list); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+	}
+	ds, err := decide(rows)
+	if err != nil {
+		return err
+	}
+	for i, d := range ds {
+		if err := checkDelivery(d); err != nil {
+			return fmt.Errorf("claim row %d (%s %s %s): %w", i+1, d.Edition, d.Channel, d.Email, err)
+		}
+	}
+	if s.pg {
+		ds = lastOfEach(ds)
+	}
+	if err := s.writeJournal(ctx, tx, ds); err != nil {
+		return fmt.Errorf("claim: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
-		return fail(err)
+		return fmt.Errorf("claim: %w", err)
 	}
 	return nil
 }
@@ -201,11 +262,18 @@ func checkDelivery(d digest.Delivery) error {
 // addresses, keyed by the address as given; an address with no row is
 // absent from the map. Addresses match whatever their case.
 func (s *Store) Deliveries(ctx context.Context, edition, channel string, emails []string) (map[string]digest.Delivery, error) {
+	return s.deliveries(ctx, s.r, edition, channel, emails)
+}
+
+// deliveries is Deliveries through q: the read pool, or a transaction.
+func (s *Store) deliveries(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, edition, channel string, emails []string) (map[string]digest.Delivery, error) {
 	lower, keys := lowerEmails(emails)
 	byLower := make(map[string]digest.Delivery, len(lower))
 	err := inBatches(lower, func(args []any, marks string) error {
 		args = append([]any{edition, channel}, args...)
-		rows, err := s.r.QueryContext(ctx, `
+		rows, err := q.QueryContext(ctx, `
 			SELECT email, status, message_id, reply, attempts, updated, run FROM journal
 			WHERE edition = ? AND channel = ? AND email IN (`+marks+`)`, args...)
 		if err != nil {

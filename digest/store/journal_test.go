@@ -269,3 +269,71 @@ func TestRecordCanceledMidway(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimConcurrent has several runs, each with its own connections to
+// one state, claim the same addresses at once, each claiming every address
+// that has no row yet, and checks that every address was claimed by
+// exactly one of them. Read with Deliveries and written with Record, two
+// runs would both claim some.
+func TestClaimConcurrent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) *Store) {
+		first := open(t)
+		ctx := t.Context()
+		const runs, n, batch = 4, 600, 50
+		stores := []*Store{first}
+		for range runs - 1 {
+			s, err := Open(ctx, stateName(first))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			stores = append(stores, s)
+		}
+		claims := make([][]string, runs)
+		var wg sync.WaitGroup
+		for r, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for start := 0; start < n; start += batch {
+					var emails, mine []string
+					for i := start; i < start+batch; i++ {
+						emails = append(emails, fmt.Sprintf("u%d@example.com", i))
+					}
+					err := Claiming{s}.Claim(ctx, "smtp", map[string][]string{"e1": emails},
+						func(rows map[string]map[string]digest.Delivery) ([]digest.Delivery, error) {
+							var ds []digest.Delivery
+							mine = mine[:0]
+							for _, e := range emails {
+								if _, ok := rows["e1"][e]; !ok {
+									d := delivery("e1", e, digest.Sending)
+									d.Run = fmt.Sprintf("run%d", r)
+									ds = append(ds, d)
+									mine = append(mine, e)
+								}
+							}
+							return ds, nil
+						})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					claims[r] = append(claims[r], mine...)
+				}
+			}()
+		}
+		wg.Wait()
+		by := map[string]int{}
+		for _, c := range claims {
+			for _, e := range c {
+				by[e]++
+			}
+		}
+		for i := range n {
+			if e := fmt.Sprintf("u%d@example.com", i); by[e] != 1 {
+				t.Errorf("%s claimed %d times, want once", e, by[e])
+			}
+		}
+		t.Logf("claims per run: %d %d %d %d", len(claims[0]), len(claims[1]), len(claims[2]), len(claims[3]))
+	})
+}
