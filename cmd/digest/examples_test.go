@@ -263,6 +263,7 @@ func TestKubernetesExamples(t *testing.T) {
 	}{
 		{file: "cronjob.yaml", cronJobs: 1},
 		{file: "sharded.yaml", cronJobs: 2, wantShard: true},
+		{file: "postgres.yaml", cronJobs: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

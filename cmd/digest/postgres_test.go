@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/url"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
+	"github.com/digest-newsletter/digest/digest/store"
 	"github.com/digest-newsletter/digest/digest/store/pgtest"
 )
 
@@ -80,5 +86,99 @@ func TestPostgresState(t *testing.T) {
 	}
 	if f.srv.Count() != f.n {
 		t.Errorf("%d messages in all, want %d", f.srv.Count(), f.n)
+	}
+}
+
+// TestThreeRunsOneKilled starts three runs at once on one PostgreSQL state
+// with 3,000 subscribers, SIGKILLs one half-way, then runs once more, and
+// checks through the SMTP server that every subscriber received exactly
+// one message, but for the deliveries reported unknown (in flight at the
+// kill), which received at most one.
+func TestThreeRunsOneKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	f := newCrashFixtureOn(t, true, 3000, func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageData {
+			return mailertest.Stall(2 * time.Millisecond)
+		}
+		return nil
+	})
+	outs := make([]bytes.Buffer, 3)
+	cmds := make([]*exec.Cmd, 3)
+	for i := range cmds {
+		cmds[i] = f.child(t, &outs[i])
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for f.srv.Count() < f.n/2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmds[0].Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := f.srv.Count()
+	cmds[0].Wait()
+	codes := []int{-1}
+	for i, cmd := range cmds[1:] {
+		err := cmd.Wait()
+		codes = append(codes, cmd.ProcessState.ExitCode())
+		if err != nil && cmd.ProcessState.ExitCode() != exitPartial {
+			t.Errorf("run %d: %v\n%s", i+2, err, outs[i+1].String())
+		}
+	}
+	if killedAt >= f.n {
+		t.Fatalf("the runs finished before the kill")
+	}
+	afterRuns := f.srv.Count()
+	for i := range outs {
+		for _, line := range strings.Split(outs[i].String(), "\n") {
+			if strings.Contains(line, "edition [") {
+				t.Logf("run %d: %s", i+1, line)
+				if i > 0 && strings.Contains(line, "sent 0,") {
+					t.Errorf("run %d sent nothing: the runs did not share the edition", i+1)
+				}
+			}
+		}
+	}
+	code, log := f.run()
+	unknown := f.check(t)
+	per := map[string]int{}
+	for _, m := range f.srv.Messages() {
+		per[m.To[0]]++
+	}
+	t.Logf("killed one of three runs after %d of %d messages; the other two exited %d and %d with %d sent; the rerun exited %d, %d unknown\n%s",
+		killedAt, f.n, codes[1], codes[2], afterRuns, code, unknown, log)
+	fmt.Printf("three runs, one killed (postgres): killed at %d of %d messages; the others exited %d, %d; rerun exit %d; %d messages for %d subscribers; unknown %d; nobody mailed twice, nobody lost\n",
+		killedAt, f.n, codes[1], codes[2], code, f.srv.Count(), len(per), unknown)
+	if unknown > 4 {
+		t.Errorf("%d deliveries unknown; at most the 4 in flight in the killed run may be", unknown)
+	}
+	if (unknown == 0) != (code == exitOK) {
+		t.Errorf("rerun exit %d with %d unknown; want 0 only when nothing is unknown, else 3", code, unknown)
+	}
+}
+
+// TestPostgresResendUnknownAlone checks that --resend-unknown on a
+// PostgreSQL state refuses to start (exit 4) while another run delivers:
+// the deliveries it would resend may be that run's, in flight.
+func TestPostgresResendUnknownAlone(t *testing.T) {
+	f := newCrashFixtureOn(t, true, 10, nil)
+	unlock, err := store.LockPostgresShared(f.state, deliverLock) // a run delivering
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := f.run("--resend-unknown")
+	if code != exitLocked {
+		t.Errorf("--resend-unknown beside a delivering run: exit %d, want %d:\n%s", code, exitLocked, out)
+	}
+	if f.srv.Count() != 0 {
+		t.Errorf("%d messages sent", f.srv.Count())
+	}
+	if code, out := f.run(); code != exitOK || f.srv.Count() != f.n {
+		t.Errorf("a run beside a delivering run: exit %d, %d messages; want 0 and %d:\n%s", code, f.srv.Count(), f.n, out)
+	}
+	unlock()
+	if code, out := f.run("--resend-unknown"); code != exitOK {
+		t.Errorf("--resend-unknown alone: exit %d:\n%s", code, out)
 	}
 }

@@ -69,6 +69,98 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
+// recoverFlights settles the flight logs that runs killed half-way left,
+// and returns the path of this run's own log and a function to call when
+// the run is over. A SQLite state has one log beside it (the run lock keeps
+// runs apart). Runs on a PostgreSQL state each keep a log of their own in
+// this machine's temporary folder, locked while they run
+// (store.ProcessFlightPath): only the logs of ended processes are settled.
+func recoverFlights(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (string, func(), error) {
+	report := func(rec store.FlightRecovery) {
+		if rec.Found {
+			log.Warn("recovered from a run that did not finish", "pending_again", rec.Pending, "results_recorded", rec.Finished,
+				"unknown", rec.Unknown, "log_from_before_a_reboot", rec.Ignored)
+		}
+	}
+	if !store.IsPostgres(cfg.State) {
+		path := store.FlightPath(st.Path())
+		rec, err := st.RecoverFlight(ctx, path)
+		report(rec)
+		return path, func() {}, err
+	}
+	left, err := store.ProcessFlights(st.Path())
+	if err != nil {
+		return "", nil, err
+	}
+	for _, path := range left {
+		unlock, err := store.Lock(path)
+		if errors.Is(err, digest.ErrLocked) {
+			continue // a run still delivering
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		rec, err := st.RecoverFlight(ctx, path)
+		report(rec)
+		os.Remove(path + ".lock")
+		unlock()
+		if err != nil {
+			return "", nil, err
+		}
+	}
+	own := store.ProcessFlightPath(st.Path())
+	unlock, err := store.Lock(own)
+	if err != nil {
+		return "", nil, err
+	}
+	return own, func() { os.Remove(own + ".lock"); unlock() }, nil
+}
+
+// settleShared waits, after a run on a PostgreSQL state has delivered its
+// part, for the other runs delivering the same edition to finish (it takes
+// deliverLock exclusively, having let go of its shared hold), then counts
+// again the deliveries it reported unknown: those that another run had in
+// flight and has since finished count as already sent, and rep's unknown
+// ones become the edition's deliveries still in sending, which no run is
+// left to finish.
+func settleShared(ctx context.Context, cfg *Config, st *store.Store, eds digest.Editions, channel string,
+	releaseShared func() error, rep *digest.Report, log *slog.Logger) error {
+	if err := releaseShared(); err != nil {
+		return err
+	}
+	log.Info("waiting for the other runs of this edition to finish", "unknown_so_far", rep.Unknown)
+	unlock, err := store.WaitPostgres(ctx, cfg.State, deliverLock)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	still := map[string]bool{}
+	for _, ed := range []*digest.Edition{eds.Daily, eds.Weekly} {
+		if ed == nil {
+			continue
+		}
+		rows, err := st.Unknown(ctx, ed.ID, channel)
+		if err != nil {
+			return err
+		}
+		for _, d := range rows {
+			still[d.Email] = true
+		}
+	}
+	if len(still) < rep.Unknown {
+		rep.AlreadySent += rep.Unknown - len(still)
+		rep.Unknown = len(still)
+	}
+	problems := rep.Problems[:0]
+	for _, p := range rep.Problems {
+		if p.Status != digest.Sending || still[strings.ToLower(p.Email)] {
+			problems = append(problems, p)
+		}
+	}
+	rep.Problems = problems
+	return nil
+}
+
 // runOptions are the run command's own flags.
 type runOptions struct {
 	resendUnknown bool
@@ -95,21 +187,18 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	if advice, level := unsubscribeAdvice(cfg); cfg.SMTP.URL != "" && level > slog.LevelDebug {
 		log.Log(ctx, level, "unsubscribe: "+advice)
 	}
-	st, closeState, err := openState(ctx, cfg, e.stderr)
+	st, releaseShared, closeState, err := openRunState(ctx, cfg, o.resendUnknown, e.stderr)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer closeState()
 	ping.start(ctx)
 	// A run killed half-way left a flight log: settle its deliveries first.
-	rec, err := st.RecoverFlight(ctx, store.FlightPath(st.Path()))
+	flightPath, doneFlight, err := recoverFlights(ctx, cfg, st, log)
 	if err != nil {
 		return nil, 0, err
 	}
-	if rec.Found {
-		log.Warn("recovered from a run that did not finish", "pending_again", rec.Pending, "results_recorded", rec.Finished,
-			"unknown", rec.Unknown, "log_from_before_a_reboot", rec.Ignored)
-	}
+	defer doneFlight()
 
 	prog.total = countRows(cfg.Subscribers)
 	if c, err := st.CountSignups(ctx); err == nil {
@@ -129,7 +218,17 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		}
 		stop := prog.collecting()
 		var daily *digest.Prepared
+		unfreeze := func() error { return nil }
+		if store.IsPostgres(cfg.State) {
+			// The first run freezes the edition; the others wait here,
+			// then find it frozen.
+			if unfreeze, err = store.WaitPostgres(ctx, cfg.State, freezeLock); err != nil {
+				stop()
+				return nil, 0, err
+			}
+		}
 		eds, daily, err = prepareEditions(ctx, cfg, editor, now(), false)
+		unfreeze()
 		if daily != nil {
 			failures = daily.Failures
 		}
@@ -163,13 +262,16 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		d.Subscribers = shardList{list: d.Subscribers, shard: *o.shard}
 		log.Info("delivering one shard of the list", "shard", o.shard.String())
 	}
-	if d.Flight, err = store.OpenFlightWith(store.FlightPath(st.Path()), e.flight); err != nil {
+	if d.Flight, err = store.OpenFlightWith(flightPath, e.flight); err != nil {
 		return nil, len(failures), err
 	}
 	d.Progress = prog.update
 	restore := tuneForDelivery(e.environ, d.Workers, cfg.SMTP.URL != "" && cfg.SMTP.DKIMKeyFile != "")
 	rep, err := d.Deliver(ctx, eds)
 	restore()
+	if err == nil && rep.Unknown > 0 && store.IsPostgres(cfg.State) && !o.resendUnknown {
+		err = settleShared(ctx, cfg, st, eds, transport.Channel(), releaseShared, rep, log)
+	}
 	prog.done()
 	rep.SourceFailures = failures
 	finishReport(e, cfg, log, rep)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -250,6 +251,50 @@ func openState(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, 
 		return nil, nil, err
 	}
 	return st, func() { st.Close(); unlock() }, nil
+}
+
+// deliverLock is the advisory lock that runs on a PostgreSQL state hold
+// while they deliver: shared, so that any number deliver one edition
+// together; exclusive for a run that resends unknown deliveries, which
+// must be sure no other run has them in flight, and while a run waits for
+// the others to finish before it reports (see settleShared).
+const deliverLock = "deliver"
+
+// freezeLock is the advisory lock that runs on a PostgreSQL state hold,
+// one at a time, while they make or load the edition: the first freezes
+// it, the others wait and then read it.
+const freezeLock = "freeze"
+
+// openRunState opens the state for digest run. A SQLite state takes the
+// run lock (openState); a PostgreSQL state takes deliverLock instead,
+// shared (exclusive when resendUnknown), so that runs on several machines
+// deliver one edition together. The unlock function it returns for a
+// PostgreSQL state may be called early, by settleShared.
+func openRunState(ctx context.Context, cfg *Config, resendUnknown bool, warn io.Writer) (*store.Store, func() error, func(), error) {
+	if !store.IsPostgres(cfg.State) {
+		st, closeState, err := openState(ctx, cfg, warn)
+		return st, func() error { return nil }, closeState, err
+	}
+	lock := store.LockPostgresShared
+	if resendUnknown {
+		lock = store.LockPostgres
+	}
+	unlock, err := lock(cfg.State, deliverLock)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := openWritable(ctx, cfg, warn)
+	if err != nil {
+		unlock()
+		return nil, nil, nil, err
+	}
+	var once sync.Once
+	release := func() error {
+		var err error
+		once.Do(func() { err = unlock() })
+		return err
+	}
+	return st, release, func() { st.Close(); release() }, nil
 }
 
 // openWritable opens the state for a command that writes to it. With

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -33,6 +34,27 @@ func FlightPath(state string) string {
 		return filepath.Join(os.TempDir(), "digest-"+hex.EncodeToString(sum[:8])+".flight")
 	}
 	return state + ".flight"
+}
+
+// ProcessFlightPath returns a flight log path of this process's own for a
+// state that several runs on one machine may share (a PostgreSQL state):
+// FlightPath's with the process ID and a random part. Hold Lock on it
+// while the log is in use: ProcessFlights's caller recovers only the logs
+// whose lock it can take, those of processes that ended.
+func ProcessFlightPath(state string) string {
+	var b [4]byte
+	rand.Read(b[:])
+	return strings.TrimSuffix(FlightPath(state), ".flight") + fmt.Sprintf("-%d-%x.flight", os.Getpid(), b)
+}
+
+// ProcessFlights returns the flight logs that ProcessFlightPath named for
+// state on this machine, of live processes and of ended ones.
+func ProcessFlights(state string) ([]string, error) {
+	logs, err := filepath.Glob(strings.TrimSuffix(FlightPath(state), ".flight") + "-*.flight")
+	if err != nil {
+		return nil, fmt.Errorf("flight log: %w", err)
+	}
+	return logs, nil
 }
 
 // bootIDFile holds an ID the kernel draws anew at every boot.

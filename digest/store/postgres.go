@@ -495,25 +495,49 @@ const lockConnectWait = 30 * time.Second
 // digest.ErrLocked. A connection lost while the lock is held releases it
 // unnoticed.
 func LockPostgres(state, name string) (unlock func() error, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), lockConnectWait)
+	return lockPostgres(context.Background(), state, name, "pg_try_advisory_lock")
+}
+
+// LockPostgresShared is LockPostgres in shared mode: any number of
+// holders share the lock, and it keeps out only an exclusive holder (see
+// LockPostgres and WaitPostgres), as the exclusive holder keeps them out.
+func LockPostgresShared(state, name string) (unlock func() error, err error) {
+	return lockPostgres(context.Background(), state, name, "pg_try_advisory_lock_shared")
+}
+
+// WaitPostgres is LockPostgres that waits for the lock, until ctx is
+// done.
+func WaitPostgres(ctx context.Context, state, name string) (unlock func() error, err error) {
+	return lockPostgres(ctx, state, name, "pg_advisory_lock")
+}
+
+// lockPostgres takes the advisory lock called name with the function fn
+// (one of PostgreSQL's pg_*advisory_lock*) on a connection of its own.
+func lockPostgres(ctx context.Context, state, name, fn string) (unlock func() error, err error) {
+	cctx, cancel := context.WithTimeout(ctx, lockConnectWait)
 	defer cancel()
 	cfg, err := postgresConfig(state, false)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
 	where := Redact(state) + " (" + name + ")"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", where, err)
 	}
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext('digest ' || $1::text || ' ' || coalesce(current_schema(), '')))`,
-		name).Scan(&ok); err != nil {
-		conn.Close(ctx)
+	ok := true
+	q := `SELECT ` + fn + `(hashtext('digest ' || $1::text || ' ' || coalesce(current_schema(), '')))`
+	if fn == "pg_advisory_lock" {
+		_, err = conn.Exec(ctx, q, name)
+	} else {
+		err = conn.QueryRow(ctx, q, name).Scan(&ok)
+	}
+	if err != nil {
+		conn.Close(context.Background())
 		return nil, fmt.Errorf("lock %s: %w", where, err)
 	}
 	if !ok {
-		conn.Close(ctx)
+		conn.Close(context.Background())
 		return nil, fmt.Errorf("lock %s: %w", where, digest.ErrLocked)
 	}
 	return func() error {
