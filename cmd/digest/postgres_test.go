@@ -182,3 +182,55 @@ func TestPostgresResendUnknownAlone(t *testing.T) {
 		t.Errorf("--resend-unknown alone: exit %d:\n%s", code, out)
 	}
 }
+
+// TestPostgresConnectionDropped ends every connection of a run to its
+// PostgreSQL state half-way (as a restarted or failed-over server would):
+// the run stops with an error that says what failed, and the next run
+// mails everyone the first did not, nobody twice.
+func TestPostgresConnectionDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	f := newCrashFixtureOn(t, true, 400, func(stage, rcpt string, n int) error {
+		if stage == mailertest.StageData {
+			return mailertest.Stall(5 * time.Millisecond)
+		}
+		return nil
+	})
+	var out bytes.Buffer
+	cmd := f.child(t, &out)
+	deadline := time.Now().Add(time.Minute)
+	for f.srv.Count() < 100 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	conn, err := pgx.Connect(t.Context(), f.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	if err := conn.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = 'digest' AND datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
+	droppedAt := f.srv.Count()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the run went on for a minute after its connections ended:\n%s", out.String())
+	}
+	code := cmd.ProcessState.ExitCode()
+	t.Logf("ended %d connections after %d of %d messages; the run exited %d:\n%s", ended, droppedAt, f.n, code, out.String())
+	if code == exitOK && f.srv.Count() < f.n {
+		t.Errorf("the run exited 0 having mailed %d of %d", f.srv.Count(), f.n)
+	}
+	rerun, log := f.run()
+	unknown := f.check(t)
+	t.Logf("the rerun exited %d, %d unknown:\n%s", rerun, unknown, log)
+	if unknown > 4 {
+		t.Errorf("%d unknown after the rerun; at most the 4 in flight may be", unknown)
+	}
+}
