@@ -48,54 +48,54 @@ func WeeklyEditionID(t time.Time, loc *time.Location) string {
 	return fmt.Sprintf("%d-W%02d", y, w)
 }
 
-// Prepared is the outcome of Prepare.
-type Prepared struct {
+// Made is an edition as the Editor made it, or found it frozen.
+type Made struct {
 	Edition  *Edition
 	Frozen   bool            // the edition was frozen by an earlier run
 	Failures []SourceFailure // sources that failed (new editions only)
 }
 
-// Prepare returns the daily edition id: the frozen one if an earlier run
+// Daily returns the daily edition id: the frozen one if an earlier run
 // made it, otherwise a new one built from the sources and frozen now. With
 // dryRun, a new edition is built but not frozen (preview, collect).
-func (e *Editor) Prepare(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
-	return e.prepare(ctx, id, CadenceDaily, dryRun, e.fromSources)
+func (e *Editor) Daily(ctx context.Context, id string, dryRun bool) (*Made, error) {
+	return e.edition(ctx, id, CadenceDaily, dryRun, e.fromSources)
 }
 
-// PrepareWeekly returns the weekly edition id: the items of the daily
+// Weekly returns the weekly edition id: the items of the daily
 // editions of the seven days up to now, newest first, at most
-// Select.MaxItems. Like Prepare, it is frozen at its first run.
-func (e *Editor) PrepareWeekly(ctx context.Context, id string, dryRun bool) (*Prepared, error) {
-	return e.prepare(ctx, id, CadenceWeekly, dryRun, func(ctx context.Context) ([]Item, []SourceFailure, error) {
+// Select.MaxItems. Like Daily's, it is frozen at its first run.
+func (e *Editor) Weekly(ctx context.Context, id string, dryRun bool) (*Made, error) {
+	return e.edition(ctx, id, CadenceWeekly, dryRun, func(ctx context.Context) ([]Item, []SourceFailure, error) {
 		return e.fromWeek(ctx, nil)
 	})
 }
 
 // PreviewWeekly returns the weekly edition id as a run would make it after
-// freezing today, the daily edition a dry run made (Prepare with dryRun)
+// freezing today, the daily edition a dry run made (Daily with dryRun)
 // and did not freeze: today counts among the week's daily editions. It
 // freezes nothing; a frozen weekly edition is returned as it is.
-func (e *Editor) PreviewWeekly(ctx context.Context, id string, today *Edition) (*Prepared, error) {
-	return e.prepare(ctx, id, CadenceWeekly, true, func(ctx context.Context) ([]Item, []SourceFailure, error) {
+func (e *Editor) PreviewWeekly(ctx context.Context, id string, today *Edition) (*Made, error) {
+	return e.edition(ctx, id, CadenceWeekly, true, func(ctx context.Context) ([]Item, []SourceFailure, error) {
 		return e.fromWeek(ctx, today)
 	})
 }
 
-// prepare returns the frozen edition id, or makes it from the items build
+// edition returns the frozen edition id, or makes it from the items build
 // returns and freezes it. An edition with nothing new is not frozen: a
 // later run the same day may find articles.
-func (e *Editor) prepare(ctx context.Context, id, cadence string, dryRun bool,
-	build func(context.Context) ([]Item, []SourceFailure, error)) (*Prepared, error) {
+func (e *Editor) edition(ctx context.Context, id, cadence string, dryRun bool,
+	build func(context.Context) ([]Item, []SourceFailure, error)) (*Made, error) {
 	ed, err := e.Store.Edition(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("load edition %s: %w", id, err)
 	}
 	if ed != nil {
-		return &Prepared{Edition: ed, Frozen: true}, nil
+		return &Made{Edition: ed, Frozen: true}, nil
 	}
 	items, failures, err := build(ctx)
 	if err != nil {
-		return &Prepared{Failures: failures}, err
+		return &Made{Failures: failures}, err
 	}
 	ed = &Edition{ID: id, Cadence: cadence, Created: e.now(), Items: items, Note: e.Note}
 	if e.Overview != nil {
@@ -106,7 +106,7 @@ func (e *Editor) prepare(ctx context.Context, id, cadence string, dryRun bool,
 			return nil, fmt.Errorf("freeze edition %s: %w", id, err)
 		}
 	}
-	return &Prepared{Edition: ed, Failures: failures}, nil
+	return &Made{Edition: ed, Failures: failures}, nil
 }
 
 // fromSources collects, selects and summarizes the daily edition's items.

@@ -62,7 +62,7 @@ func TestEditorFirstEditionThenOnlyNewArticles(t *testing.T) {
 	ed, st := newEditor(t, c, 3)
 	ctx := context.Background()
 
-	p, err := ed.Prepare(ctx, "2026-11-29", false)
+	p, err := ed.Daily(ctx, "2026-11-29", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +73,13 @@ func TestEditorFirstEditionThenOnlyNewArticles(t *testing.T) {
 		t.Errorf("items not summarized or no overview: %+v", p.Edition)
 	}
 	// The same day again: the frozen edition, unchanged.
-	again, err := ed.Prepare(ctx, "2026-11-29", false)
+	again, err := ed.Daily(ctx, "2026-11-29", false)
 	if err != nil || !again.Frozen || !slices.Equal(ids(again.Edition.Items), ids(p.Edition.Items)) {
-		t.Fatalf("second Prepare: frozen %v, items %v, err %v", again.Frozen, ids(again.Edition.Items), err)
+		t.Fatalf("second Daily: frozen %v, items %v, err %v", again.Frozen, ids(again.Edition.Items), err)
 	}
 	// The next day: only what no edition had, plus one new article.
 	c.articles = append(c.articles, article("new", "Blog", testNow.Add(time.Hour), "A brand new story", "New text."))
-	next, err := ed.Prepare(ctx, "2026-11-30", false)
+	next, err := ed.Daily(ctx, "2026-11-30", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestEditorFirstEditionThenOnlyNewArticles(t *testing.T) {
 		t.Errorf("next edition = %v, want %v", got, want)
 	}
 	// Nothing new at all: an empty edition, not frozen.
-	empty, err := ed.Prepare(ctx, "2026-12-01", false)
+	empty, err := ed.Daily(ctx, "2026-12-01", false)
 	if err != nil || len(empty.Edition.Items) != 0 {
 		t.Fatalf("empty edition: %v, %v", ids(empty.Edition.Items), err)
 	}
@@ -103,7 +103,7 @@ func TestEditorWindow(t *testing.T) {
 	}}
 	ed, _ := newEditor(t, c, 20)
 	ed.Select.Window = 24 * time.Hour
-	p, err := ed.Prepare(context.Background(), "2026-11-29", true)
+	p, err := ed.Daily(context.Background(), "2026-11-29", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestEditorMergesTheSameStoryFromTwoSources(t *testing.T) {
 	}}
 	ed, st := newEditor(t, c, 20)
 	ctx := context.Background()
-	p, err := ed.Prepare(ctx, "2026-11-29", false)
+	p, err := ed.Daily(ctx, "2026-11-29", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,17 +147,17 @@ func TestEditorStrictStopsBeforeFreezing(t *testing.T) {
 	}
 	ed, st := newEditor(t, c, 20)
 	ed.Strict = true
-	_, err := ed.Prepare(context.Background(), "2026-11-29", false)
+	_, err := ed.Daily(context.Background(), "2026-11-29", false)
 	if err == nil {
-		t.Fatal("strict Prepare with a failing source returned no error")
+		t.Fatal("strict Daily with a failing source returned no error")
 	}
 	if got, _ := st.Edition(context.Background(), "2026-11-29"); got != nil {
 		t.Error("strict failure froze the edition anyway")
 	}
 	ed.Strict = false
-	p, err := ed.Prepare(context.Background(), "2026-11-29", false)
+	p, err := ed.Daily(context.Background(), "2026-11-29", false)
 	if err != nil || len(p.Failures) != 1 || len(p.Edition.Items) != 1 {
-		t.Errorf("lenient Prepare: %v items, failures %v, err %v; want the article and the failure reported", len(p.Edition.Items), p.Failures, err)
+		t.Errorf("lenient Daily: %v items, failures %v, err %v; want the article and the failure reported", len(p.Edition.Items), p.Failures, err)
 	}
 }
 
@@ -170,12 +170,12 @@ func TestEditorWeeklyHoldsTheWeeksItems(t *testing.T) {
 		now := testNow.Add(-time.Duration(day) * 24 * time.Hour)
 		ed.Now = func() time.Time { return now }
 		c.articles = []digest.Article{article(fmt.Sprintf("d%d", i), "Blog", now, fmt.Sprintf("Day %d", day), "Text.")}
-		if _, err := ed.Prepare(ctx, digest.EditionID(now, time.UTC), false); err != nil {
+		if _, err := ed.Daily(ctx, digest.EditionID(now, time.UTC), false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ed.Now = func() time.Time { return testNow }
-	w, err := ed.PrepareWeekly(ctx, digest.WeeklyEditionID(testNow, time.UTC), false)
+	w, err := ed.Weekly(ctx, digest.WeeklyEditionID(testNow, time.UTC), false)
 	if err != nil {
 		t.Fatal(err)
 	}

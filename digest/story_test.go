@@ -92,7 +92,7 @@ func TestStoryHijack(t *testing.T) {
 	t.Run("same run, sources list order", func(t *testing.T) {
 		now := testNow
 		ed := storyEditor(t, openStore(t), &now, feedSpec("The Go Blog", goBlog.URL), feedSpec("Gopher News Daily", copier.URL))
-		p, err := ed.Prepare(context.Background(), "2026-11-29", false)
+		p, err := ed.Daily(context.Background(), "2026-11-29", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,12 +115,12 @@ func TestStoryHijack(t *testing.T) {
 		st := openStore(t)
 		now := testNow.Add(-24 * time.Hour)
 		day1 := storyEditor(t, st, &now, feedSpec("The Go Blog", goBlog.URL))
-		if _, err := day1.Prepare(context.Background(), "2026-11-28", true); err != nil {
+		if _, err := day1.Daily(context.Background(), "2026-11-28", true); err != nil {
 			t.Fatal(err)
 		}
 		now = testNow
 		day2 := storyEditor(t, st, &now, feedSpec("Gopher News Daily", copier.URL), feedSpec("The Go Blog", goBlog.URL))
-		p, err := day2.Prepare(context.Background(), "2026-11-29", false)
+		p, err := day2.Daily(context.Background(), "2026-11-29", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestStoryHijack(t *testing.T) {
 			"Buy cheap watches and sunglasses today, free shipping on every order over ten dollars, limited offer.")
 		now := testNow
 		ed := storyEditor(t, openStore(t), &now, feedSpec("Spam Weekly", other.URL), feedSpec("The Go Blog", goBlog.URL))
-		p, err := ed.Prepare(context.Background(), "2026-11-29", true)
+		p, err := ed.Daily(context.Background(), "2026-11-29", true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,12 +165,12 @@ func TestFutureDateDoesNotRankFirst(t *testing.T) {
 		"A post about the new version of a compiler for the Oberon language, published this morning.")
 	now := testNow // 2026-11-29 07:00: the Clockless post is first seen
 	day1 := storyEditor(t, st, &now, feedSpec("Clockless", future.URL))
-	if _, err := day1.Prepare(context.Background(), "2026-11-29", true); err != nil {
+	if _, err := day1.Daily(context.Background(), "2026-11-29", true); err != nil {
 		t.Fatal(err)
 	}
 	now = testNow.Add(24 * time.Hour)
 	day2 := storyEditor(t, st, &now, feedSpec("Clockless", future.URL), feedSpec("Recent", recent.URL))
-	p, err := day2.Prepare(context.Background(), "2026-11-30", true)
+	p, err := day2.Daily(context.Background(), "2026-11-30", true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,11 +46,11 @@ func cmdPrepare(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var p *digest.Prepared
+	var p *digest.Made
 	if *weekly {
-		p, err = editor.PrepareWeekly(ctx, cfg.weeklyID(now()), false)
+		p, err = editor.Weekly(ctx, cfg.weeklyID(now()), false)
 	} else {
-		p, err = editor.Prepare(ctx, cfg.dailyID(now()), false)
+		p, err = editor.Daily(ctx, cfg.dailyID(now()), false)
 	}
 	if err != nil {
 		if errors.Is(err, digest.ErrSourcesFailed) {

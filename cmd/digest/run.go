@@ -217,7 +217,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 			return nil, 0, err
 		}
 		stop := prog.collecting()
-		var daily *digest.Prepared
+		var daily *digest.Made
 		unfreeze := func() error { return nil }
 		if store.IsPostgres(cfg.State) {
 			// The first run freezes the edition; the others wait here,
@@ -227,7 +227,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 				return nil, 0, err
 			}
 		}
-		eds, daily, err = prepareEditions(ctx, cfg, editor, now(), false)
+		eds, daily, err = todaysEditions(ctx, cfg, editor, now(), false)
 		unfreeze()
 		if daily != nil {
 			failures = daily.Failures
@@ -302,13 +302,13 @@ func pingSummary(r *digest.Report, code int, err error) string {
 	return "exit 0: nothing to send\n"
 }
 
-// prepareEditions makes (or loads) today's daily edition and, on the weekly
+// todaysEditions makes (or loads) today's daily edition and, on the weekly
 // day, the weekly one, and returns them with how the daily one was made.
 // An edition with no items is left out. With dryRun, a new edition is not
 // frozen (preview, send-test).
-func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, now time.Time, dryRun bool) (digest.Editions, *digest.Prepared, error) {
+func todaysEditions(ctx context.Context, cfg *Config, editor *digest.Editor, now time.Time, dryRun bool) (digest.Editions, *digest.Made, error) {
 	var eds digest.Editions
-	p, err := editor.Prepare(ctx, cfg.dailyID(now), dryRun)
+	p, err := editor.Daily(ctx, cfg.dailyID(now), dryRun)
 	if err != nil {
 		if errors.Is(err, digest.ErrSourcesFailed) {
 			return eds, nil, fmt.Errorf("%w: %w", errSources, err)
@@ -320,13 +320,13 @@ func prepareEditions(ctx context.Context, cfg *Config, editor *digest.Editor, no
 	}
 	weekday, _ := parseWeekday(cfg.Weekday)
 	if now.In(cfg.tz).Weekday() == weekday && cfg.Edition == "" {
-		var w *digest.Prepared
+		var w *digest.Made
 		if dryRun && !p.Frozen {
 			// The run would freeze today's edition first, and the week's
 			// edition would hold its items.
 			w, err = editor.PreviewWeekly(ctx, cfg.weeklyID(now), p.Edition)
 		} else {
-			w, err = editor.PrepareWeekly(ctx, cfg.weeklyID(now), dryRun)
+			w, err = editor.Weekly(ctx, cfg.weeklyID(now), dryRun)
 		}
 		if err != nil {
 			return eds, p, err

@@ -415,17 +415,17 @@ func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]
 }
 
 // dryEditions returns the editions a run would deliver now, as
-// prepareEditions makes them, without changing the state: each the frozen
+// todaysEditions makes them, without changing the state: each the frozen
 // one if a run made it, else one built now and not frozen. daily is how
 // the daily edition was made. For a frozen daily edition, notice names it
 // and says what the sources have had since (see frozenNotice); else it is
 // "".
-func dryEditions(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (eds digest.Editions, daily *digest.Prepared, notice string, err error) {
+func dryEditions(ctx context.Context, cfg *Config, st *store.Store, log *slog.Logger) (eds digest.Editions, daily *digest.Made, notice string, err error) {
 	editor, err := newEditor(cfg, st, log, time.Now)
 	if err != nil {
 		return eds, nil, "", err
 	}
-	eds, daily, err = prepareEditions(ctx, cfg, editor, time.Now(), true)
+	eds, daily, err = todaysEditions(ctx, cfg, editor, time.Now(), true)
 	if err != nil || !daily.Frozen {
 		return eds, daily, "", err
 	}
