@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/mail"
@@ -23,9 +22,8 @@ import (
 // run delivers. It exits 0 whenever it could read the mailbox, whatever
 // it found.
 func cmdBounces(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "bounces", "MAILBOX", flagEnv)
-	cfg, pos, err := parseInterspersed(e, fs, flagEnv, args)
+	fs := newFlagSet(e, "bounces", "MAILBOX")
+	cfg, pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -81,13 +79,13 @@ func cmdBounces(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// parseInterspersed is parseFlags for commands whose arguments may come
+// parseInterspersed is parse for commands whose arguments may come
 // before their flags ("digest bounces Maildir --state x.db"): it returns
 // the arguments that are not flags, in order.
-func parseInterspersed(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*Config, []string, error) {
+func parseInterspersed(fs *commandFlags, args []string) (*Config, []string, error) {
 	var pos []string
 	for {
-		if err := parseArgs(e, fs, args); err != nil {
+		if err := parseArgs(fs.e, fs.FlagSet, args); err != nil {
 			return nil, nil, err
 		}
 		if fs.NArg() == 0 {
@@ -96,7 +94,7 @@ func parseInterspersed(e *env, fs *flag.FlagSet, flagEnv map[string]string, args
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	cfg, err := parseFlags(e, fs, flagEnv, nil)
+	cfg, err := fs.parse(nil)
 	return cfg, pos, err
 }
 

@@ -26,10 +26,9 @@ import (
 var errCheck = errors.New("check found problems")
 
 func cmdCheck(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "check", "", flagEnv)
+	fs := newFlagSet(e, "check", "")
 	offline := fs.Bool("offline", false, "do not fetch the sources nor connect to the SMTP server; only read the settings and lists")
-	cfg, err := parseFlags(e, fs, flagEnv, args) // settings are checked here
+	cfg, err := fs.parse(args) // settings are checked here
 	if err != nil {
 		return err
 	}

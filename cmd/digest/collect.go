@@ -9,10 +9,9 @@ import (
 )
 
 func cmdCollect(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "collect", "", flagEnv)
+	fs := newFlagSet(e, "collect", "")
 	asJSON := fs.Bool("json", false, "one JSON object a line")
-	dry, err := startDry(ctx, e, fs, flagEnv, args)
+	dry, err := startDry(ctx, fs, args)
 	if err != nil {
 		return err
 	}

@@ -12,10 +12,9 @@ import (
 // text is cleaned; a feed is refused. With -title the title comes first,
 // then a blank line.
 func cmdExtract(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "extract", "FILE|URL|-", flagEnv)
+	fs := newFlagSet(e, "extract", "FILE|URL|-")
 	title := fs.Bool("title", false, "print the title, then a blank line, before the text")
-	if _, err := parseFlags(e, fs, flagEnv, args); err != nil {
+	if _, err := fs.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

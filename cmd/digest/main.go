@@ -199,15 +199,26 @@ func exitCode(e *env, err error) int {
 	return exitError
 }
 
-// newFlagSet returns a flag set with every setting defined; the values go to
-// flagEnv. Its help says what the command does and lists the command's own
-// flags, the settings being one line; bad flags are one-line errors.
-func newFlagSet(e *env, name, args string, flagEnv map[string]string) *flag.FlagSet {
+// commandFlags are one command's flags: its own, defined by the command,
+// and one for every setting. parse reads them and loads the Config.
+type commandFlags struct {
+	*flag.FlagSet
+	e *env
+	// settings holds the settings given as flags, by variable name
+	// (DIGEST_SMTP_URL): they win over the environment and the file.
+	settings map[string]string
+}
+
+// newFlagSet returns a command's flags with every setting defined. Its
+// help says what the command does and lists the command's own flags, the
+// settings being one line; bad flags are one-line errors.
+func newFlagSet(e *env, name, args string) *commandFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	addSettingFlags(fs, flagEnv)
+	f := &commandFlags{FlagSet: fs, e: e, settings: map[string]string{}}
+	addSettingFlags(fs, f.settings)
 	fs.Usage = func() { commandHelp(fs.Output(), fs, args) }
-	return fs
+	return f
 }
 
 // parseArgs parses args with fs. Asked for help, it prints the help to
@@ -290,17 +301,17 @@ func flagError(fs *flag.FlagSet, err error) error {
 	return fmt.Errorf("%s: unknown flag --%s%s\n%s (digest %s --help lists its flags)", fs.Name(), name, suggest, usage, fs.Name())
 }
 
-// parseFlags parses args and loads the Config. Errors are usage errors.
-func parseFlags(e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*Config, error) {
-	if err := parseArgs(e, fs, args); err != nil {
+// parse parses args and loads the Config. Errors are usage errors.
+func (f *commandFlags) parse(args []string) (*Config, error) {
+	if err := parseArgs(f.e, f.FlagSet, args); err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(e.environ, flagEnv, e.stderr)
+	cfg, err := loadConfig(f.e.environ, f.settings, f.e.stderr)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	// From here on, no secret leaves the process by stderr: not in a log
 	// line, the status line or the final error.
-	e.stderr = cfg.redact.Writer(e.stderr)
+	f.e.stderr = cfg.redact.Writer(f.e.stderr)
 	return cfg, nil
 }

@@ -21,11 +21,10 @@ import (
 // freezes it in the state, and writes it as JSON (a digest.Edition) to
 // --out, for "digest run --edition-file F --shard I/N" on several hosts.
 func cmdPrepare(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "prepare", "", flagEnv)
+	fs := newFlagSet(e, "prepare", "")
 	out := fs.String("out", "", "write the edition to this file (required; - for stdout)")
 	weekly := fs.Bool("weekly", false, "prepare this week's weekly edition instead of today's daily one")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

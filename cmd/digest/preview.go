@@ -24,12 +24,11 @@ const maxPreviewSubscribers = 1000
 // the edition of their cadence, the items of their topics; or says why a
 // run sends them nothing.
 func cmdPreview(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "preview", "", flagEnv)
+	fs := newFlagSet(e, "preview", "")
 	out := fs.String("out", "preview", "folder to write index.html, message.txt and subject.txt into")
 	as := fs.String("as", "", "render what a run sends `ADDR`, a subscriber of the list or the sign-ups: their edition, their topics (default: the first of the list)")
 	serve := fs.String("serve", "", "serve the preview on this address (e.g. 127.0.0.1:8081), reloading as templates change")
-	dry, err := startDry(ctx, e, fs, flagEnv, args)
+	dry, err := startDry(ctx, fs, args)
 	if err != nil {
 		return err
 	}

@@ -16,13 +16,12 @@ import (
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "run", "", flagEnv)
+	fs := newFlagSet(e, "run", "")
 	var o runOptions
 	fs.BoolVar(&o.resendUnknown, "resend-unknown", false, "resend deliveries a crashed run left unknown (they may arrive twice)")
 	fs.StringVar(&o.editionFile, "edition-file", "", "deliver the edition in this file (from digest prepare) instead of collecting one")
 	shardFlag := fs.String("shard", "", "deliver only to shard I of N (0-based): I/N, or auto/N or N to take I from JOB_COMPLETION_INDEX; needs --edition-file")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

@@ -17,8 +17,7 @@ import (
 // starts with DIGEST_TEST_SUBJECT_PREFIX, so a test is never taken for the
 // real issue.
 func cmdSendTest(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "send-test", "--to ADDR [--to ADDR…]", flagEnv)
+	fs := newFlagSet(e, "send-test", "--to ADDR [--to ADDR…]")
 	var to []string
 	fs.Func("to", "send the test digest to `ADDR` (required; repeat it, or separate addresses by commas, for several)", func(s string) error {
 		for _, a := range strings.Split(s, ",") {
@@ -29,7 +28,7 @@ func cmdSendTest(ctx context.Context, e *env, args []string) error {
 		return nil
 	})
 	as := fs.String("as", "", "send --to what a run sends `ADDR`, a subscriber of the list or the sign-ups: their edition, their topics (default: every item, to a reader named after --to)")
-	dry, err := startDry(ctx, e, fs, flagEnv, args)
+	dry, err := startDry(ctx, fs, args)
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,9 @@ import (
 // beside a run: SQLite's WAL lets one writer and many readers share the
 // file, and each unsubscribe is one short write.
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "serve", "", flagEnv)
+	fs := newFlagSet(e, "serve", "")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (put a TLS proxy in front for DIGEST_BASE_URL)")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

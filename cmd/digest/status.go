@@ -11,10 +11,9 @@ import (
 )
 
 func cmdStatus(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "status", "", flagEnv)
+	fs := newFlagSet(e, "status", "")
 	n := fs.Int("n", 10, "how many recent editions")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

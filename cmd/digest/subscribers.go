@@ -33,10 +33,9 @@ func cmdSubscribers(ctx context.Context, e *env, args []string) error {
 		}
 		args = []string{"export", "--help"} // its only subcommand's help
 	}
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "subscribers export", "", flagEnv)
+	fs := newFlagSet(e, "subscribers export", "")
 	out := fs.String("out", "", "write the CSV to this file instead of standard output")
-	dry, err := startDry(ctx, e, fs, flagEnv, args[1:])
+	dry, err := startDry(ctx, fs, args[1:])
 	if err != nil {
 		return err
 	}

@@ -17,11 +17,10 @@ import (
 // budget is --words and --sentences, by default the blurb settings
 // (--summary-words, --summary-sentences).
 func cmdSummarize(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "summarize", "FILE|URL|page:URL|-", flagEnv)
+	fs := newFlagSet(e, "summarize", "FILE|URL|page:URL|-")
 	words := fs.Int("words", 0, "length budget in words (default: the --summary-words setting)")
 	sentences := fs.Int("sentences", 0, "most sentences (default: the --summary-sentences setting)")
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

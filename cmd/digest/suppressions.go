@@ -18,9 +18,8 @@ import (
 // and its earlier soft bounces no longer count. Every address is checked
 // before any is removed. Like unsubscribe, it does not take the run lock.
 func cmdSuppressions(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "suppressions", "[list | remove ADDR...]", flagEnv)
-	cfg, pos, err := parseInterspersed(e, fs, flagEnv, args)
+	fs := newFlagSet(e, "suppressions", "[list | remove ADDR...]")
+	cfg, pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}

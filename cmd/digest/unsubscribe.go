@@ -14,9 +14,8 @@ import (
 // written: one bad address is a usage error and changes nothing. Like
 // serve, it does not take the run lock.
 func cmdUnsubscribe(ctx context.Context, e *env, args []string) error {
-	flagEnv := map[string]string{}
-	fs := newFlagSet(e, "unsubscribe", "ADDR [ADDR...]", flagEnv)
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+	fs := newFlagSet(e, "unsubscribe", "ADDR [ADDR...]")
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -402,8 +401,8 @@ type dryCommand struct {
 
 // startDry parses the flags and opens the state for a dry command; the
 // caller must call close.
-func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]string, args []string) (*dryCommand, error) {
-	cfg, err := parseFlags(e, fs, flagEnv, args)
+func startDry(ctx context.Context, fs *commandFlags, args []string) (*dryCommand, error) {
+	cfg, err := fs.parse(args)
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +410,7 @@ func startDry(ctx context.Context, e *env, fs *flag.FlagSet, flagEnv map[string]
 	if err != nil {
 		return nil, err
 	}
-	return &dryCommand{cfg: cfg, log: newLogger(e.stderr, cfg), st: st, close: closeState}, nil
+	return &dryCommand{cfg: cfg, log: newLogger(fs.e.stderr, cfg), st: st, close: closeState}, nil
 }
 
 // dryEditions returns the editions a run would deliver now, as
