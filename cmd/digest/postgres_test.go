@@ -80,10 +80,14 @@ func TestPostgresState(t *testing.T) {
 	u, _ := url.Parse(other)
 	u.User = url.UserPassword(pgtest.User, "wrong-password")
 	f.state = u.String()
-	out2 := step("wrong password", exitError, "password authentication failed")
+	out2 := step("wrong password", exitUsage, "password authentication failed")
 	if strings.Contains(out2, "wrong-password") {
 		t.Errorf("the output shows the password:\n%s", out2)
 	}
+	u.User = url.UserPassword(pgtest.User, pgtest.Password)
+	u.Path = "/no-such-database"
+	f.state = u.String()
+	step("no such database", exitUsage, `database "no-such-database" does not exist`)
 	if f.srv.Count() != f.n {
 		t.Errorf("%d messages in all, want %d", f.srv.Count(), f.n)
 	}

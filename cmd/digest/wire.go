@@ -241,6 +241,9 @@ func domainOf(from string) string {
 // openState takes the run lock and opens the state with openWritable.
 func openState(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, func(), error) {
 	unlock, err := store.Lock(cfg.State)
+	if store.RefusedSettings(err) {
+		return nil, nil, usageError{fmt.Errorf("%w: check --state (DIGEST_STATE)", err)}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -279,6 +282,9 @@ func openRunState(ctx context.Context, cfg *Config, resendUnknown bool, warn io.
 		lock = store.LockPostgres
 	}
 	unlock, err := lock(cfg.State, deliverLock)
+	if store.RefusedSettings(err) {
+		return nil, nil, nil, usageError{fmt.Errorf("%w: check --state (DIGEST_STATE)", err)}
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -349,6 +355,8 @@ func stateError(err error) error {
 		return usageError{fmt.Errorf("%w, and is left as it is: digest does not start a new state by itself "+
 			"where a file exists, since a new state would mail every subscriber again. Check --state (DIGEST_STATE); "+
 			"to start afresh on purpose, run once with --new-state (DIGEST_NEW_STATE=1), which renames the file to %s.aside-TIME", err, nse.Path)}
+	case store.RefusedSettings(err):
+		return usageError{fmt.Errorf("state: %w: check --state (DIGEST_STATE)", err)}
 	}
 	return fmt.Errorf("state: %w", err)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/digest-newsletter/digest/digest"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -546,4 +547,12 @@ func lockPostgres(ctx context.Context, state, name, fn string) (unlock func() er
 		}
 		return nil
 	}, nil
+}
+
+// RefusedSettings reports whether err is a PostgreSQL server's refusal of
+// the state's settings rather than a failure: a wrong user or password
+// (SQLSTATE class 28), or a database that does not exist (3D000).
+func RefusedSettings(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "28") || pe.Code == "3D000")
 }
