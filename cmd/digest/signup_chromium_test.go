@@ -12,65 +12,16 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/digest-newsletter/digest/digest/mailer/mailertest"
+	"github.com/digest-newsletter/digest/digest/render/browsertest"
 )
-
-// chromium returns the Chromium to drive, or skips the test when there is
-// none, unless DIGEST_REQUIRE_CHROMIUM=1 (as in CI).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("DIGEST_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal("chromium not found and DIGEST_REQUIRE_CHROMIUM=1")
-	}
-	t.Skip("chromium not found (apt-get install chromium); set DIGEST_REQUIRE_CHROMIUM=1 to fail instead")
-	return ""
-}
-
-// browserContext starts a headless Chromium for the test.
-func browserContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	t.Cleanup(cancelCtx)
-	return ctx
-}
-
-// scheme makes the page prefer a light or dark color scheme.
-func scheme(name string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: name}},
-		})
-		return err
-	})
-}
 
 // waitTitle waits until the page's title is want.
 func waitTitle(t *testing.T, ctx context.Context, want string) {
@@ -148,7 +99,7 @@ func TestSignupInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	ctx := browserContext(t)
+	ctx := browsertest.Start(t, 90*time.Second)
 	dir := t.TempDir()
 	srv := mailertest.NewServer(t)
 	list := filepath.Join(dir, "subscribers.csv")
@@ -172,7 +123,7 @@ func TestSignupInChromium(t *testing.T) {
 	base := startServe(t, environ, addr)
 
 	for _, s := range []string{"light", "dark"} {
-		if err := chromedp.Do(ctx, scheme(s), chromedp.Navigate(base+"/subscribe")); err != nil {
+		if err := chromedp.Do(ctx, browsertest.ColorScheme(s), chromedp.Navigate(base+"/subscribe")); err != nil {
 			t.Fatal(err)
 		}
 		waitTitle(t, ctx, "Subscribe to Bird Notes")
@@ -181,7 +132,7 @@ func TestSignupInChromium(t *testing.T) {
 	// A person's mistake first: the form says what is wrong and keeps the
 	// name typed.
 	err := chromedp.Do(ctx,
-		scheme("light"),
+		browsertest.ColorScheme("light"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "rita@@example.com"),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Rita Reader"),
 		chromedp.Click(chromedp.CSS("#topic-birds")),
@@ -239,7 +190,7 @@ func TestSignupInChromium(t *testing.T) {
 	}))
 	defer mailSrv.Close()
 	for _, s := range []string{"light", "dark"} {
-		if err := chromedp.Do(ctx, scheme(s), chromedp.Navigate(mailSrv.URL)); err != nil {
+		if err := chromedp.Do(ctx, browsertest.ColorScheme(s), chromedp.Navigate(mailSrv.URL)); err != nil {
 			t.Fatal(err)
 		}
 		shot(t, ctx, "mail-"+s)
@@ -265,7 +216,7 @@ func TestSignupInChromium(t *testing.T) {
 	shot(t, ctx, "sent-dark")
 
 	// Follow the mail's link and press the button.
-	if err := chromedp.Do(ctx, scheme("light"), chromedp.Navigate(link)); err != nil {
+	if err := chromedp.Do(ctx, browsertest.ColorScheme("light"), chromedp.Navigate(link)); err != nil {
 		t.Fatal(err)
 	}
 	waitTitle(t, ctx, "Confirm your subscription")

@@ -1,38 +1,20 @@
 package render
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/digest-newsletter/digest/digest"
+	"github.com/digest-newsletter/digest/digest/render/browsertest"
 )
-
-// chromiumPath returns the Chromium to drive, or skips the test when there
-// is none, unless DIGEST_REQUIRE_CHROMIUM=1 (as in CI).
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("DIGEST_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal("chromium not found and DIGEST_REQUIRE_CHROMIUM=1")
-	}
-	t.Skip("chromium not found (apt-get install chromium); set DIGEST_REQUIRE_CHROMIUM=1 to fail instead")
-	return ""
-}
 
 // layout is what the page reports about its width.
 type layout struct {
@@ -63,7 +45,7 @@ func TestLayoutInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	chromium := chromiumPath(t)
+	ctx := browsertest.Start(t, 45*time.Second)
 
 	ed := testEdition(5)
 	ed.Items[1].Title = "A title with a very long word: Pneumonoultramicroscopicsilicovolcanoconiosis-and-more-of-it-too"
@@ -82,25 +64,6 @@ func TestLayoutInChromium(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	ctx, cancelCtx := chromedp.NewContext(ctx)
-	defer cancelCtx()
-
 	for _, scheme := range []string{"light", "dark"} {
 		for _, width := range []int64{600, 375} {
 			name := fmt.Sprintf("%s-%d", scheme, width)
@@ -112,12 +75,7 @@ func TestLayoutInChromium(t *testing.T) {
 				err := chromedp.Do(ctx,
 					chromedp.Navigate("about:blank"),
 					chromedp.EmulateViewport(width, 800, opts...),
-					chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-						_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-							Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
-						})
-						return err
-					}),
+					browsertest.ColorScheme(scheme),
 					chromedp.Navigate(srv.URL),
 				)
 				if err != nil {
