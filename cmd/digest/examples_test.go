@@ -160,6 +160,41 @@ func TestCronExample(t *testing.T) {
 	}
 }
 
+// TestSystemdDocumentation: every Documentation= of the units names a page
+// of this repository that exists.
+func TestSystemdDocumentation(t *testing.T) {
+	const repo = "https://github.com/digest-newsletter/digest/blob/main/"
+	units, err := filepath.Glob(filepath.Join(examplesDir, "systemd", "*.service"))
+	if err != nil || len(units) < 2 {
+		t.Fatalf("units %v, err %v", units, err)
+	}
+	for _, unit := range units {
+		b, err := os.ReadFile(unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for line := range strings.SplitSeq(string(b), "\n") {
+			doc, ok := strings.CutPrefix(line, "Documentation=")
+			if !ok {
+				continue
+			}
+			found = true
+			path, ok := strings.CutPrefix(doc, repo)
+			if !ok {
+				t.Errorf("%s: Documentation=%s is not a page of %s", unit, doc, repo)
+				continue
+			}
+			if _, err := os.Stat(filepath.Join("../..", path)); err != nil {
+				t.Errorf("%s: Documentation=%s: %v", unit, doc, err)
+			}
+		}
+		if !found {
+			t.Errorf("%s has no Documentation=", unit)
+		}
+	}
+}
+
 // TestSystemdExamples runs systemd-analyze verify on the service and timer,
 // with ExecStart pointed at this test binary (verify wants it to exist).
 func TestSystemdExamples(t *testing.T) {
@@ -168,7 +203,7 @@ func TestSystemdExamples(t *testing.T) {
 		t.Skip("systemd-analyze is not installed")
 	}
 	dir := t.TempDir()
-	for _, name := range []string{"digest.service", "digest.timer"} {
+	for _, name := range []string{"digest.service", "digest.timer", "digest-serve.service"} {
 		b, err := os.ReadFile(filepath.Join(examplesDir, "systemd", name))
 		if err != nil {
 			t.Fatal(err)
@@ -185,7 +220,7 @@ func TestSystemdExamples(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(analyze, "verify", filepath.Join(dir, "digest.service"), filepath.Join(dir, "digest.timer"))
+	cmd := exec.Command(analyze, "verify", filepath.Join(dir, "digest.service"), filepath.Join(dir, "digest.timer"), filepath.Join(dir, "digest-serve.service"))
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
