@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -73,17 +71,9 @@ func removeSuppressions(ctx context.Context, e *env, cfg *Config, args []string)
 	if len(args) == 0 {
 		return usageError{errors.New("suppressions remove: want one or more addresses")}
 	}
-	var emails, bad []string
-	for _, arg := range args {
-		a, err := mail.ParseAddress(arg)
-		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
-			bad = append(bad, fmt.Sprintf("%q", arg))
-			continue
-		}
-		emails = append(emails, strings.ToLower(a.Address))
-	}
-	if len(bad) > 0 {
-		return usageError{fmt.Errorf("suppressions remove: not an address: %s", strings.Join(bad, ", "))}
+	emails, err := addressArgs("suppressions remove", args)
+	if err != nil {
+		return err
 	}
 	if stateFileMissing(cfg.State) {
 		return usageError{fmt.Errorf("suppressions remove: no state at %s", cfg.State)}

@@ -22,17 +22,9 @@ func cmdUnsubscribe(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() == 0 {
 		return usageError{errors.New("unsubscribe: want one or more addresses")}
 	}
-	var emails, bad []string
-	for _, arg := range fs.Args() {
-		a, err := mail.ParseAddress(arg)
-		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
-			bad = append(bad, fmt.Sprintf("%q", arg))
-			continue
-		}
-		emails = append(emails, strings.ToLower(a.Address))
-	}
-	if len(bad) > 0 {
-		return usageError{fmt.Errorf("unsubscribe: not an address: %s", strings.Join(bad, ", "))}
+	emails, err := addressArgs("unsubscribe", fs.Args())
+	if err != nil {
+		return err
 	}
 	st, err := openWritable(ctx, cfg, e.stderr)
 	if err != nil {
@@ -56,4 +48,23 @@ func cmdUnsubscribe(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: suppressed\n", email)
 	}
 	return nil
+}
+
+// addressArgs returns the addresses given on the command line of cmd,
+// lower-cased, or a usage error naming every argument that is not a bare
+// address (a display name is refused too: "Ada <ada@example.com>").
+func addressArgs(cmd string, args []string) ([]string, error) {
+	var emails, bad []string
+	for _, arg := range args {
+		a, err := mail.ParseAddress(arg)
+		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") {
+			bad = append(bad, fmt.Sprintf("%q", arg))
+			continue
+		}
+		emails = append(emails, strings.ToLower(a.Address))
+	}
+	if len(bad) > 0 {
+		return nil, usageError{fmt.Errorf("%s: not an address: %s", cmd, strings.Join(bad, ", "))}
+	}
+	return emails, nil
 }
