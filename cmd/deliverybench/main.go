@@ -3,7 +3,7 @@
 // smtp-source sending as many messages of the same size over as many
 // connections to the same loopback smtp-sink, in the same run.
 //
-//	go run ./cmd/deliverybench [-n 10000] [-c 4] [-runs 3]
+//	go run ./cmd/deliverybench [-n 10000] [-c 4] [-runs 3] [-state postgres [-procs 3]]
 //
 // It generates n subscribers, starts smtp-sink on a free loopback port,
 // builds cmd/digest and runs it against the sink with a fresh state file
@@ -11,6 +11,17 @@
 // synchronous=FULL), then runs smtp-source. It prints, per run and as the
 // median: messages per second, the ratio digest / smtp-source, peak RSS,
 // CPU seconds and the p50/p99 time per message from digest's report.
+// After each digest run it checks, with the sink's own counter, that the
+// sink received exactly n messages: a count, not a check of who got each.
+//
+// With -state postgres it starts a private PostgreSQL cluster in a
+// temporary folder (initdb and pg_ctl from Debian's postgresql package,
+// durable settings), and each run delivers from a new database, made a
+// digest state before the run starts, as --new-state does. With -procs N
+// (PostgreSQL only), N `digest run` processes start at once on that one
+// state and deliver the edition together; the rate is n over the wall time
+// from the first start to the last exit, the CPU is theirs summed and the
+// peak RSS, p50 and p99 the highest of them.
 //
 // smtp-sink and smtp-source come from Debian's postfix package, fetched
 // once with `apt-get download postfix` and unpacked with `dpkg -x` into
@@ -36,9 +47,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/digest-newsletter/digest/digest/store"
+	"github.com/digest-newsletter/digest/digest/store/pgtest"
 	"github.com/digest-newsletter/digest/digest/subscriber"
 )
 
@@ -55,6 +69,21 @@ type options struct {
 	bin            string // a prebuilt digest; "" = build ./cmd/digest
 	noPipelining   bool   // smtp-sink -p: PIPELINING not offered
 	noPin          bool   // leave smtp-sink free to move between CPUs
+	state          string // "sqlite" or "postgres"
+	procs          int    // digest run processes at once on one state
+}
+
+// check refuses flags that do not go together.
+func (o options) check() error {
+	switch {
+	case o.n < 1 || o.conns < 1 || o.runs < 1 || o.procs < 1:
+		return errors.New("-n, -c, -runs and -procs must be at least 1")
+	case o.state != "sqlite" && o.state != "postgres":
+		return fmt.Errorf("-state %q: want sqlite or postgres", o.state)
+	case o.procs > 1 && o.state != "postgres":
+		return errors.New("-procs above 1 needs -state postgres: runs share a SQLite state only one at a time")
+	}
+	return nil
 }
 
 func main() {
@@ -75,6 +104,8 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "", "use this digest binary instead of building ./cmd/digest")
 	flag.BoolVar(&o.noPipelining, "no-pipelining", false, "have smtp-sink not offer PIPELINING (smtp-sink -p)")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin smtp-sink to the last CPU (with taskset)")
+	flag.StringVar(&o.state, "state", "sqlite", "the state: sqlite (a file per run) or postgres (a private cluster, a database per run)")
+	flag.IntVar(&o.procs, "procs", 1, "digest run processes started at once on one state (more than 1 needs -state postgres)")
 	flag.Parse()
 	if err := run(ctx, os.Stdout, o); err != nil {
 		fmt.Fprintf(os.Stderr, "deliverybench: %v\n", err)
@@ -104,8 +135,8 @@ func (m measure) deliveryRate() float64 {
 }
 
 func run(ctx context.Context, out io.Writer, o options) error {
-	if o.n < 1 || o.conns < 1 || o.runs < 1 {
-		return errors.New("-n, -c and -runs must be at least 1")
+	if err := o.check(); err != nil {
+		return err
 	}
 	root, err := moduleRoot(ctx)
 	if err != nil {
@@ -143,6 +174,13 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	if err != nil {
 		return err
 	}
+	var pg *pgtest.Server
+	if o.state == "postgres" {
+		if pg, err = pgtest.StartDurable(ctx); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		defer pg.Stop()
+	}
 
 	port, err := freePort()
 	if err != nil {
@@ -156,7 +194,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	if o.noPipelining {
 		args = append(args, "-p")
 	}
-	args = append(args, addr, "256")
+	args = append(args, "-c", addr, "256") // -c: counters on stdout
 	args = append([]string{sink}, args...)
 	pinned := ""
 	if cpu := runtime.NumCPU() - 1; cpu > 0 && !o.noPin {
@@ -172,6 +210,8 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	sinkCmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	sinkCmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+postfixLibs(o.postfix))
 	sinkCmd.Stderr = os.Stderr
+	var count sinkCount
+	sinkCmd.Stdout = &count
 	if err := sinkCmd.Start(); err != nil {
 		return fmt.Errorf("smtp-sink: %w", err)
 	}
@@ -180,19 +220,29 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		return fmt.Errorf("smtp-sink: %w", err)
 	}
 
-	fmt.Fprintf(out, "deliverybench: n=%d connections=%d message=%d bytes  %s%s\n", o.n, o.conns, size, machine(), pinned)
+	fmt.Fprintf(out, "deliverybench: n=%d connections=%d message=%d bytes state=%s procs=%d  %s%s\n",
+		o.n, o.conns, size, o.state, o.procs, machine(), pinned)
 	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s %10s %10s %10s\n",
 		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99",
 		"source CPU", "sink CPU d", "sink CPU s")
 	var ds, ss []measure
 	for i := 1; i <= o.runs; i++ {
 		load := loadAvg()
-		before := procCPU(sinkCmd.Process.Pid)
-		d, err := runDigest(ctx, o, i, bin, root, work, list, port)
+		state := ""
+		if pg != nil {
+			if state, err = newPostgresState(ctx, pg); err != nil {
+				return fmt.Errorf("run %d: %w", i, err)
+			}
+		}
+		before, received := procCPU(sinkCmd.Process.Pid), count.messages()
+		d, err := runDigest(ctx, o, i, bin, root, work, list, state, port)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
 		d.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
+		if got := count.await(ctx, received+o.n) - received; got != o.n {
+			return fmt.Errorf("run %d: the sink received %d messages for %d subscribers", i, got, o.n)
+		}
 		ds = append(ds, d)
 		var s measure
 		if !o.noSource {
@@ -224,6 +274,10 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s (med: the median ratio);")
 	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply;")
 	fmt.Fprintln(out, "source CPU: smtp-source's CPU seconds; sink CPU d, s: smtp-sink's while digest, smtp-source sent.")
+	if o.procs > 1 {
+		fmt.Fprintf(out, "%d processes: digest/s from the first start to the last exit; deliver/s over the longest delivery stage;\n", o.procs)
+		fmt.Fprintln(out, "CPU s summed; peakRSS, p50 and p99 the highest of the processes'.")
+	}
 	return nil
 }
 
@@ -270,6 +324,7 @@ func median(ms []measure) measure {
 // report is the part of digest's --report JSON the benchmark reads.
 type report struct {
 	Sent      int           `json:"sent"`
+	Unknown   int           `json:"unknown"`
 	Duration  time.Duration `json:"duration_ns"`
 	SendTimes *struct {
 		P50 time.Duration `json:"p50_ns"`
@@ -277,58 +332,91 @@ type report struct {
 	} `json:"send_times"`
 }
 
-// runDigest runs `digest run` against the sink with a fresh state file.
-func runDigest(ctx context.Context, o options, i int, bin, root, work, list string, port int) (measure, error) {
+// runDigest runs o.procs `digest run` processes at once against the sink,
+// on a fresh state: a new file in the run's folder, or the PostgreSQL
+// state at the URL state.
+func runDigest(ctx context.Context, o options, i int, bin, root, work, list, state string, port int) (measure, error) {
 	dir := filepath.Join(work, fmt.Sprintf("run%d", i))
 	if err := os.RemoveAll(dir); err != nil {
 		return measure{}, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return measure{}, err
+	if state == "" {
+		state = filepath.Join(dir, "digest.db")
 	}
-	reportFile := filepath.Join(dir, "report.json")
-	env := append(os.Environ(),
-		fmt.Sprintf("DIGEST_SMTP_URL=smtp://127.0.0.1:%d?tls=none", port),
-		"DIGEST_SUBSCRIBERS="+list,
-		"DIGEST_STATE="+filepath.Join(dir, "digest.db"),
-		"DIGEST_SOURCES="+filepath.Join(root, "examples", "sources.txt"),
-		"DIGEST_SMTP_CONCURRENCY="+strconv.Itoa(o.conns),
-		"DIGEST_REPORT="+reportFile,
-		"DIGEST_FROM=The Digest <digest@example.org>",
-		"DIGEST_QUIET=true",
-	)
-	env = append(env, listEnv...)
-	if o.perConn > 0 {
-		env = append(env, "DIGEST_SMTP_MAX_PER_CONN="+strconv.Itoa(o.perConn))
+	cmds := make([]*exec.Cmd, o.procs)
+	reports := make([]string, o.procs)
+	for p := range cmds {
+		pdir, suffix := dir, fmt.Sprintf(".run%d", i)
+		if o.procs > 1 {
+			pdir = filepath.Join(dir, fmt.Sprintf("p%d", p+1))
+			suffix += fmt.Sprintf(".p%d", p+1)
+		}
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return measure{}, err
+		}
+		reports[p] = filepath.Join(pdir, "report.json")
+		env := append(os.Environ(),
+			fmt.Sprintf("DIGEST_SMTP_URL=smtp://127.0.0.1:%d?tls=none", port),
+			"DIGEST_SUBSCRIBERS="+list,
+			"DIGEST_STATE="+state,
+			"DIGEST_SOURCES="+filepath.Join(root, "examples", "sources.txt"),
+			"DIGEST_SMTP_CONCURRENCY="+strconv.Itoa(o.conns),
+			"DIGEST_REPORT="+reports[p],
+			"DIGEST_FROM=The Digest <digest@example.org>",
+			"DIGEST_QUIET=true",
+		)
+		env = append(env, listEnv...)
+		if o.perConn > 0 {
+			env = append(env, "DIGEST_SMTP_MAX_PER_CONN="+strconv.Itoa(o.perConn))
+		}
+		if o.cpuprofile != "" {
+			env = append(env, "DIGEST_CPUPROFILE="+o.cpuprofile+suffix)
+		}
+		if o.memprofile != "" {
+			env = append(env, "DIGEST_MEMPROFILE="+o.memprofile+suffix)
+		}
+		cmd := exec.CommandContext(ctx, bin, "run")
+		cmd.Dir, cmd.Env, cmd.Stderr = pdir, env, os.Stderr
+		cmds[p] = cmd
 	}
-	if o.cpuprofile != "" {
-		env = append(env, fmt.Sprintf("DIGEST_CPUPROFILE=%s.run%d", o.cpuprofile, i))
-	}
-	if o.memprofile != "" {
-		env = append(env, fmt.Sprintf("DIGEST_MEMPROFILE=%s.run%d", o.memprofile, i))
-	}
-	cmd := exec.CommandContext(ctx, bin, "run")
-	cmd.Dir, cmd.Env, cmd.Stderr = dir, env, os.Stderr
-	m, err := timed(cmd)
+	m, err := timedAll(cmds)
 	if err != nil {
 		return m, fmt.Errorf("digest run: %w", err)
 	}
-	b, err := os.ReadFile(reportFile)
-	if err != nil {
-		return m, err
+	var unknown int
+	for _, f := range reports {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return m, err
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return m, fmt.Errorf("report %s: %w", f, err)
+		}
+		m.sent += r.Sent
+		unknown += r.Unknown
+		m.delivery = max(m.delivery, r.Duration)
+		if r.SendTimes != nil {
+			m.p50, m.p99 = max(m.p50, r.SendTimes.P50), max(m.p99, r.SendTimes.P99)
+		}
 	}
-	var r report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return m, fmt.Errorf("report: %w", err)
-	}
-	if r.Sent != o.n {
-		return m, fmt.Errorf("digest sent %d of %d messages", r.Sent, o.n)
-	}
-	m.sent, m.delivery = r.Sent, r.Duration
-	if r.SendTimes != nil {
-		m.p50, m.p99 = r.SendTimes.P50, r.SendTimes.P99
+	if m.sent != o.n || unknown != 0 {
+		return m, fmt.Errorf("digest sent %d of %d messages (%d unknown)", m.sent, o.n, unknown)
 	}
 	return m, nil
+}
+
+// newPostgresState makes a new database on srv and digest's state in it,
+// as `digest run --new-state` does, and returns its URL.
+func newPostgresState(ctx context.Context, srv *pgtest.Server) (string, error) {
+	u, err := srv.NewDatabase(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := store.MakePostgresState(ctx, u); err != nil {
+		return "", err
+	}
+	return u, nil
 }
 
 // listEnv configures the list as one in production is: every message has
@@ -351,6 +439,35 @@ func runSource(ctx context.Context, o options, source string, size int, addr str
 	}
 	m.sent = o.n
 	return m, nil
+}
+
+// timedAll starts cmds at once and returns the wall time from the first
+// start to the last exit, their CPU time summed and the highest peak RSS.
+// It waits for every command, also when one fails, and returns the first
+// error.
+func timedAll(cmds []*exec.Cmd) (measure, error) {
+	start := time.Now()
+	var first error
+	started := cmds[:0:0]
+	for p, cmd := range cmds {
+		if err := cmd.Start(); err != nil {
+			first = fmt.Errorf("process %d: %w", p+1, err)
+			break
+		}
+		started = append(started, cmd)
+	}
+	var m measure
+	for p, cmd := range started {
+		if err := cmd.Wait(); err != nil && first == nil {
+			first = fmt.Errorf("process %d: %w", p+1, err)
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			m.cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			m.maxRSS = max(m.maxRSS, ru.Maxrss<<10) // kilobytes on Linux
+		}
+	}
+	m.wall = time.Since(start)
+	return m, first
 }
 
 // timed runs cmd and returns its wall time, CPU time and peak RSS.
@@ -549,4 +666,54 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("cpu=%q cores=%d", model, cores)
+}
+
+// sinkCount reads smtp-sink's counters (its -c flag) from its standard
+// output: records such as "sess=2 quit=2 mesg=11", each ended by a
+// carriage return, mesg counting the messages received so far.
+type sinkCount struct {
+	mu      sync.Mutex
+	partial []byte
+	mesg    int
+}
+
+// Write takes the sink's output; it never fails.
+func (c *sinkCount) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.partial = append(c.partial, b...)
+	for {
+		i := bytes.IndexAny(c.partial, "\r\n")
+		if i < 0 {
+			break
+		}
+		for _, f := range strings.Fields(string(c.partial[:i])) {
+			if v, ok := strings.CutPrefix(f, "mesg="); ok {
+				if n, err := strconv.Atoi(v); err == nil {
+					c.mesg = n
+				}
+			}
+		}
+		c.partial = c.partial[i+1:]
+	}
+	return len(b), nil
+}
+
+// messages is the count of messages the sink has received.
+func (c *sinkCount) messages() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mesg
+}
+
+// await returns the sink's count once it reaches want and has then held
+// still for a moment (so that messages beyond want are counted too), or
+// after two seconds, whichever comes first.
+func (c *sinkCount) await(ctx context.Context, want int) int {
+	deadline := time.Now().Add(2 * time.Second)
+	for c.messages() < want && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	return c.messages()
 }

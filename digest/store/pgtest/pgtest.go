@@ -56,10 +56,24 @@ type Server struct {
 	next  atomic.Int64 // numbers the databases NewDatabase makes
 }
 
-// Start makes a cluster in a new temporary folder and starts its server.
-// It returns ErrNotInstalled (wrapped) when the server programs are
-// missing.
+// Start makes a cluster in a new temporary folder and starts its server,
+// with durability off (fsync, synchronous_commit and full_page_writes) so
+// that tests run fast: a crash of the machine may lose its data. It
+// returns ErrNotInstalled (wrapped) when the server programs are missing.
 func Start(ctx context.Context) (*Server, error) {
+	return start(ctx, "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+}
+
+// StartDurable is Start with PostgreSQL's durable defaults: every commit
+// is flushed to disk before it returns, as in production. The delivery
+// benchmark uses it to compare with SQLite's synchronous=FULL.
+func StartDurable(ctx context.Context) (*Server, error) {
+	return start(ctx, "")
+}
+
+// start makes and starts a cluster with the server options settings
+// added to the loopback-only ones.
+func start(ctx context.Context, settings string) (*Server, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
@@ -98,7 +112,7 @@ func Start(ctx context.Context) (*Server, error) {
 			break
 		}
 		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories='' "+
-			"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300", s.port)
+			"-c max_connections=300 %s", s.port, settings)
 		if err = s.command(ctx, s.pgctl, "start", "-w", "-t", "60", "-D", data,
 			"-l", filepath.Join(dir, "server.log"), "-o", opts); err == nil {
 			return s, nil

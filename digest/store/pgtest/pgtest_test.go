@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -34,5 +35,36 @@ func TestDatabase(t *testing.T) {
 	}
 	if u2 := pg.Database(t); u2 == u {
 		t.Errorf("two databases share the URL %s", u)
+	}
+}
+
+// TestStartDurable checks that the server StartDurable makes flushes
+// every commit, unlike the tests' own.
+func TestStartDurable(t *testing.T) {
+	srv, err := StartDurable(t.Context())
+	if errors.Is(err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	u, err := srv.NewDatabase(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	for _, setting := range []string{"fsync", "synchronous_commit", "full_page_writes"} {
+		var v string
+		if err := conn.QueryRow(t.Context(), "SHOW "+setting).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != "on" {
+			t.Errorf("%s = %s, want on", setting, v)
+		}
 	}
 }
