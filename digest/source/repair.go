@@ -190,19 +190,9 @@ func repairXML(data []byte) ([]byte, []itemEnd, xmlRepair) {
 			out = append(out, "&lt;"...)
 			i++
 		case c == '&':
-			n, keep := reference(data[i:])
-			switch {
-			case n == 0:
-				rep.amps++
-				out = append(out, "&amp;"...)
-				i++
-			case !keep:
-				rep.badChars++
-				i += n
-			default:
-				out = append(out, data[i:i+n]...)
-				i += n
-			}
+			var n int
+			out, n = appendReference(out, data[i:], &rep)
+			i += n
 		default:
 			n := charLen(data[i:], utf8Doc)
 			out = appendChars(out, data[i:i+n], utf8Doc, &rep)
@@ -344,19 +334,9 @@ func appendAttrs(out, tag []byte, utf8Doc bool, rep *xmlRepair) []byte {
 			continue
 		}
 		if tag[i] == '&' {
-			n, keep := reference(tag[i:])
-			switch {
-			case n == 0:
-				rep.amps++
-				out = append(out, "&amp;"...)
-				i++
-			case !keep:
-				rep.badChars++
-				i += n
-			default:
-				out = append(out, tag[i:i+n]...)
-				i += n
-			}
+			var n int
+			out, n = appendReference(out, tag[i:], rep)
+			i += n
 			continue
 		}
 		n := charLen(tag[i:], utf8Doc)
@@ -364,6 +344,22 @@ func appendAttrs(out, tag []byte, utf8Doc bool, rep *xmlRepair) []byte {
 		i += n
 	}
 	return out
+}
+
+// appendReference copies the reference that b starts with (b[0] is '&'):
+// a well-formed one as it is, a bare & escaped, one to a character XML
+// forbids (&#0;) dropped. It returns out and the bytes of b it used.
+func appendReference(out, b []byte, rep *xmlRepair) ([]byte, int) {
+	n, keep := reference(b)
+	switch {
+	case n == 0:
+		rep.amps++
+		return append(out, "&amp;"...), 1
+	case !keep:
+		rep.badChars++
+		return out, n
+	}
+	return append(out, b[:n]...), n
 }
 
 // reference returns the length of the entity or character reference at
