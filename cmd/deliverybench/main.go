@@ -226,6 +226,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99",
 		"source CPU", "sink CPU d", "sink CPU s")
 	var ds, ss []measure
+	counted := 0 // messages the sink must have received so far
 	for i := 1; i <= o.runs; i++ {
 		load := loadAvg()
 		state := ""
@@ -234,7 +235,10 @@ func run(ctx context.Context, out io.Writer, o options) error {
 				return fmt.Errorf("run %d: %w", i, err)
 			}
 		}
-		before, received := procCPU(sinkCmd.Process.Pid), count.messages()
+		// The counters come through a pipe and may lag behind the
+		// sink: wait for the last run's before taking the baseline.
+		received := count.await(ctx, counted)
+		before := procCPU(sinkCmd.Process.Pid)
 		d, err := runDigest(ctx, o, i, bin, root, work, list, state, port)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
@@ -243,6 +247,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		if got := count.await(ctx, received+o.n) - received; got != o.n {
 			return fmt.Errorf("run %d: the sink received %d messages for %d subscribers", i, got, o.n)
 		}
+		counted = received + o.n
 		ds = append(ds, d)
 		var s measure
 		if !o.noSource {
@@ -252,6 +257,7 @@ func run(ctx context.Context, out io.Writer, o options) error {
 			}
 			s.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
 			ss = append(ss, s)
+			counted += o.n
 		}
 		printRow(out, strconv.Itoa(i), load, d, s)
 	}
@@ -706,9 +712,9 @@ func (c *sinkCount) messages() int {
 	return c.mesg
 }
 
-// await returns the sink's count once it reaches want and has then held
-// still for a moment (so that messages beyond want are counted too), or
-// after two seconds, whichever comes first.
+// await returns the sink's count once it reaches want and then a moment
+// later (so that messages beyond want are counted too), or after two
+// seconds, whichever comes first.
 func (c *sinkCount) await(ctx context.Context, want int) int {
 	deadline := time.Now().Add(2 * time.Second)
 	for c.messages() < want && time.Now().Before(deadline) && ctx.Err() == nil {
