@@ -122,6 +122,7 @@ type measure struct {
 	maxRSS   int64         // bytes
 	p50, p99 time.Duration
 	sinkCPU  time.Duration // smtp-sink's user + system time during the run
+	pgCPU    time.Duration // the PostgreSQL server's (its backends') during the run; 0 for SQLite
 	ratio    float64       // of the median row: the median of the runs' ratios
 }
 
@@ -175,11 +176,15 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		return err
 	}
 	var pg *pgtest.Server
+	pgPID := 0
 	if o.state == "postgres" {
 		if pg, err = pgtest.StartDurable(ctx); err != nil {
 			return fmt.Errorf("postgres: %w", err)
 		}
 		defer pg.Stop()
+		if pgPID, err = pg.PID(); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
 	}
 
 	port, err := freePort()
@@ -222,9 +227,9 @@ func run(ctx context.Context, out io.Writer, o options) error {
 
 	fmt.Fprintf(out, "deliverybench: n=%d connections=%d message=%d bytes state=%s procs=%d  %s%s\n",
 		o.n, o.conns, size, o.state, o.procs, machine(), pinned)
-	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s %10s %10s %10s\n",
+	fmt.Fprintf(out, "%-4s %-6s %10s %10s %10s %7s %9s %8s %9s %9s %10s %10s %10s %7s\n",
 		"run", "load", "digest/s", "deliver/s", "source/s", "ratio", "peakRSS", "CPU s", "p50", "p99",
-		"source CPU", "sink CPU d", "sink CPU s")
+		"source CPU", "sink CPU d", "sink CPU s", "pg CPU")
 	var ds, ss []measure
 	counted := 0 // messages the sink must have received so far
 	for i := 1; i <= o.runs; i++ {
@@ -238,12 +243,19 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		// The counters come through a pipe and may lag behind the
 		// sink: wait for the last run's before taking the baseline.
 		received := count.await(ctx, counted)
-		before := procCPU(sinkCmd.Process.Pid)
+		before := procCPU(sinkCmd.Process.Pid, false)
+		pgBefore := procCPU(pgPID, true)
 		d, err := runDigest(ctx, o, i, bin, root, work, list, state, port)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i, err)
 		}
-		d.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
+		d.sinkCPU = procCPU(sinkCmd.Process.Pid, false) - before
+		if pgPID > 0 {
+			// The backends end when the runs close their connections;
+			// give the server a moment to reap them.
+			time.Sleep(100 * time.Millisecond)
+			d.pgCPU = procCPU(pgPID, true) - pgBefore
+		}
 		if got := count.await(ctx, received+o.n) - received; got != o.n {
 			return fmt.Errorf("run %d: the sink received %d messages for %d subscribers", i, got, o.n)
 		}
@@ -251,11 +263,11 @@ func run(ctx context.Context, out io.Writer, o options) error {
 		ds = append(ds, d)
 		var s measure
 		if !o.noSource {
-			before := procCPU(sinkCmd.Process.Pid)
+			before := procCPU(sinkCmd.Process.Pid, false)
 			if s, err = runSource(ctx, o, source, size, addr); err != nil {
 				return fmt.Errorf("run %d: %w", i, err)
 			}
-			s.sinkCPU = procCPU(sinkCmd.Process.Pid) - before
+			s.sinkCPU = procCPU(sinkCmd.Process.Pid, false) - before
 			ss = append(ss, s)
 			counted += o.n
 		}
@@ -280,6 +292,9 @@ func run(ctx context.Context, out io.Writer, o options) error {
 	fmt.Fprintln(out, "deliver/s: messages / the delivery stage of digest's report; ratio = digest/s / source/s (med: the median ratio);")
 	fmt.Fprintln(out, "peakRSS and CPU s: digest's (rusage of the child); p50/p99: time per message, render to final reply;")
 	fmt.Fprintln(out, "source CPU: smtp-source's CPU seconds; sink CPU d, s: smtp-sink's while digest, smtp-source sent.")
+	if pg != nil {
+		fmt.Fprintln(out, "pg CPU: the PostgreSQL server's backends' CPU seconds during the digest run (its background processes not counted).")
+	}
 	if o.procs > 1 {
 		fmt.Fprintf(out, "%d processes: digest/s from the first start to the last exit; deliver/s over the longest delivery stage;\n", o.procs)
 		fmt.Fprintln(out, "CPU s summed; peakRSS, p50 and p99 the highest of the processes'.")
@@ -299,9 +314,13 @@ func printRow(out io.Writer, name, load string, d, s measure) {
 		scpu = fmt.Sprintf("%.2f", s.cpu.Seconds())
 		ssink = fmt.Sprintf("%.2f", s.sinkCPU.Seconds())
 	}
-	fmt.Fprintf(out, "%-4s %-6s %10.0f %10.0f %10s %7s %8.1fM %8.2f %9s %9s %10s %10.2f %10s\n",
+	pg := "-"
+	if d.pgCPU > 0 {
+		pg = fmt.Sprintf("%.2f", d.pgCPU.Seconds())
+	}
+	fmt.Fprintf(out, "%-4s %-6s %10.0f %10.0f %10s %7s %8.1fM %8.2f %9s %9s %10s %10.2f %10s %7s\n",
 		name, load, d.rate(), d.deliveryRate(), srate, ratio, float64(d.maxRSS)/(1<<20), d.cpu.Seconds(),
-		d.p50.Round(time.Microsecond), d.p99.Round(time.Microsecond), scpu, d.sinkCPU.Seconds(), ssink)
+		d.p50.Round(time.Microsecond), d.p99.Round(time.Microsecond), scpu, d.sinkCPU.Seconds(), ssink, pg)
 }
 
 // median takes the median of each column on its own.
@@ -324,6 +343,7 @@ func median(ms []measure) measure {
 		p50:      time.Duration(pick(func(m measure) float64 { return float64(m.p50) })),
 		p99:      time.Duration(pick(func(m measure) float64 { return float64(m.p99) })),
 		sinkCPU:  time.Duration(pick(func(m measure) float64 { return float64(m.sinkCPU) })),
+		pgCPU:    time.Duration(pick(func(m measure) float64 { return float64(m.pgCPU) })),
 	}
 }
 
@@ -622,8 +642,12 @@ func waitListening(ctx context.Context, addr string) error {
 }
 
 // procCPU is the user + system time of a running process, from
-// /proc/PID/stat; 0 if it cannot be read.
-func procCPU(pid int) time.Duration {
+// /proc/PID/stat, with reaped also that of its children it has waited
+// for; 0 if it cannot be read.
+func procCPU(pid int, reaped bool) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
@@ -634,14 +658,22 @@ func procCPU(pid int) time.Duration {
 	if !ok {
 		return 0
 	}
+	// cutime and cstime, the waited-for children's, are 16 and 17.
 	f := strings.Fields(string(rest))
-	if len(f) < 13 {
+	if len(f) < 15 {
 		return 0
 	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
+	last := 12
+	if reaped {
+		last = 14
+	}
+	var t int64
+	for _, v := range f[11 : last+1] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		t += n
+	}
 	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / ticks
+	return time.Duration(t) * time.Second / ticks
 }
 
 // loadAvg is the one-minute load average, from /proc/loadavg.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOptionsCheck(t *testing.T) {
@@ -48,5 +51,30 @@ func TestSinkCount(t *testing.T) {
 		if got := c.messages(); got != 13 {
 			t.Fatalf("cut at %d: after the record ends, messages() = %d, want 13", cut, got)
 		}
+	}
+}
+
+// TestProcCPUReaped runs a child that spends CPU and checks that it counts
+// in this process's reaped CPU only, as the server's backends count in
+// the postmaster's.
+func TestProcCPUReaped(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	self, reaped := procCPU(os.Getpid(), false), procCPU(os.Getpid(), true)
+	if reaped < self {
+		t.Fatalf("with reaped children %v, less than alone %v", reaped, self)
+	}
+	burn := exec.Command("sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
+	if err := burn.Run(); err != nil {
+		t.Fatal(err)
+	}
+	child := burn.ProcessState.UserTime() + burn.ProcessState.SystemTime()
+	gained := (procCPU(os.Getpid(), true) - reaped) - (procCPU(os.Getpid(), false) - self)
+	if child < 50*time.Millisecond {
+		t.Skipf("the child spent only %v", child)
+	}
+	if gained < child/2 {
+		t.Errorf("reaped CPU grew by %v, the child spent %v", gained, child)
 	}
 }

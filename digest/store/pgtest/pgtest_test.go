@@ -2,7 +2,9 @@ package pgtest
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +51,13 @@ func TestStartDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop()
+	pid, err := srv.PID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && !strings.Contains(string(b), "postgres") {
+		t.Errorf("PID() = %d, a process running %q", pid, b)
+	}
 	u, err := srv.NewDatabase(t.Context())
 	if err != nil {
 		t.Fatal(err)
