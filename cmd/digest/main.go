@@ -62,6 +62,7 @@ func commands() []command {
 		{"status", "show recent editions, their delivery counts, bounces and complaints, and the complaint rate", cmdStatus},
 		{"suppressions", "list the suppression list with reasons, or remove ADDR... from it (a resubscribe)", cmdSuppressions},
 		{"bounces", "read bounces and complaints from MAILBOX (Maildir, mbox, imaps://) and suppress or count them", cmdBounces},
+		{"migrate", "upgrade the state's schema to this digest's version (a PostgreSQL state is upgraded only so)", cmdMigrate},
 		{"prepare", "freeze the edition into a file for sharded delivery", cmdPrepare},
 		{"version", "print the version and the commit digest was built from", cmdVersion},
 	}

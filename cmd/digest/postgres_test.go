@@ -238,3 +238,70 @@ func TestPostgresConnectionDropped(t *testing.T) {
 		t.Errorf("%d unknown after the rerun; at most the 4 in flight may be", unknown)
 	}
 }
+
+// TestMigrateCommand checks that a PostgreSQL state an older digest made
+// is refused by run and status (exit 2, saying to run digest migrate) and
+// left as it is, with nothing sent; that digest migrate upgrades it and
+// says from which version to which; and that it is a no-op that says the
+// version on a current state, of either kind, and refuses a missing file.
+func TestMigrateCommand(t *testing.T) {
+	f := newCrashFixture(t, 20, nil)
+	sqlite := f.state
+	f.state = pg.Database(t)
+	cmd := func(args ...string) (int, string) {
+		var out bytes.Buffer
+		code := Main(context.Background(), &env{stdout: &out, stderr: &out, stdin: strings.NewReader(""), environ: f.environ()}, args)
+		t.Logf("digest %s: exit %d\n%s", strings.Join(args, " "), code, out.String())
+		return code, out.String()
+	}
+	if code, _ := cmd("run", "--new-state"); code != exitOK {
+		t.Fatalf("first run: exit %d", code)
+	}
+	// What an older digest made: no bounce tables yet (schema version 3).
+	conn, err := pgx.Connect(t.Context(), f.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(t.Context(), `DROP TABLE bounces, bounce_reports, resubscribed;
+		ALTER TABLE suppressed DROP COLUMN detail; UPDATE schema_version SET version = 3`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(t.Context())
+	want := "has schema version 3, older than this digest's 4: run digest migrate (with the same --state) to upgrade it"
+	for _, args := range [][]string{{"run", "--edition", "2026-11-30"}, {"status"}} {
+		if code, out := cmd(args...); code != exitUsage || !strings.Contains(out, want) {
+			t.Errorf("digest %s on a version 3 state: exit %d, want %d saying %q", args[0], code, exitUsage, want)
+		}
+	}
+	if f.srv.Count() != f.n {
+		t.Errorf("%d messages, want the first run's %d", f.srv.Count(), f.n)
+	}
+	if code, out := cmd("migrate"); code != exitOK || !strings.Contains(out, "migrated from schema version 3 to version 4") ||
+		strings.Contains(out, pgtest.Password) {
+		t.Errorf("migrate: exit %d, want 0 saying from 3 to 4, without the password", code)
+	}
+	if code, out := cmd("migrate"); code != exitOK || !strings.Contains(out, "is at schema version 4, this digest's: nothing to do") {
+		t.Errorf("migrate again: exit %d, want 0 saying nothing to do:\n%s", code, out)
+	}
+	if code, out := cmd("run"); code != exitOK || !strings.Contains(out, "already delivered to all 20 subscribers") {
+		t.Errorf("run after migrate: exit %d", code)
+	}
+	if f.srv.Count() != f.n {
+		t.Errorf("%d messages, want %d", f.srv.Count(), f.n)
+	}
+
+	// SQLite: a missing file is not made; a current one is left as it is.
+	f.state = sqlite
+	if code, out := cmd("migrate"); code != exitUsage || !strings.Contains(out, "no state at") {
+		t.Errorf("migrate of a missing file: exit %d, want %d saying no state", code, exitUsage)
+	}
+	if !stateFileMissing(sqlite) {
+		t.Errorf("migrate made the state file %s", sqlite)
+	}
+	if code, _ := cmd("run"); code != exitOK {
+		t.Fatalf("run on SQLite: exit %d", code)
+	}
+	if code, out := cmd("migrate"); code != exitOK || !strings.Contains(out, "is at schema version 4, this digest's: nothing to do") {
+		t.Errorf("migrate of a current SQLite state: exit %d", code)
+	}
+}

@@ -340,7 +340,11 @@ func openWritable(ctx context.Context, cfg *Config, warn io.Writer) (*store.Stor
 // to correct (exit 2).
 func stateError(err error) error {
 	var nse *store.NotStateError
+	var old *store.OldSchemaError
 	switch {
+	case errors.As(err, &old):
+		return usageError{fmt.Errorf("%w: run digest migrate (with the same --state) to upgrade it, "+
+			"once every machine that uses this state runs this digest or a newer one", err)}
 	case errors.As(err, &nse) && nse.Empty:
 		return usageError{fmt.Errorf("%w. Check --state (DIGEST_STATE); to make digest's state there on purpose, "+
 			"run once with --new-state (DIGEST_NEW_STATE=1)", err)}

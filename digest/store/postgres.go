@@ -35,9 +35,12 @@ import (
 const writeLock int64 = 0x6469676573740001
 
 // postgresBase is the schema version that postgresSchema makes at once: a
-// PostgreSQL state starts at the SQLite state's version 4. Changes after
+// PostgreSQL state starts at the SQLite state's version 3. Changes after
 // it are in postgresMigrations, one for each of migrations[postgresBase:].
-const postgresBase = 4
+// (PostgreSQL states were first made at version 4; version 4 is kept as a
+// migration so that the upgrade digest migrate makes is the one a new
+// state goes through too.)
+const postgresBase = 3
 
 // postgresSchema is the SQLite schema of version postgresBase, in
 // PostgreSQL's words. Text that is ordered or compared is in the "C"
@@ -81,8 +84,7 @@ CREATE TABLE journal (
 CREATE TABLE suppressed (
 	email  TEXT COLLATE "C" PRIMARY KEY CHECK (email = lower(email)),
 	reason TEXT NOT NULL,
-	at     TEXT COLLATE "C" NOT NULL,
-	detail TEXT NOT NULL DEFAULT ''
+	at     TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE fetch_cache (
@@ -123,7 +125,13 @@ CREATE TABLE signups (
 	confirm_ip    TEXT NOT NULL,
 	confirm_agent TEXT NOT NULL
 );
+`
 
+// postgresMigrations are the changes after postgresBase, in order; append
+// one whenever a migration is appended for SQLite.
+var postgresMigrations = []string{
+	// 4: bounces and complaints (see migrations[3]).
+	`
 CREATE TABLE bounces (
 	report     TEXT COLLATE "C" NOT NULL,
 	email      TEXT COLLATE "C" NOT NULL CHECK (email <> '' AND email = lower(email)),
@@ -146,11 +154,10 @@ CREATE TABLE resubscribed (
 	email TEXT COLLATE "C" PRIMARY KEY CHECK (email = lower(email)),
 	at    TEXT COLLATE "C" NOT NULL
 );
-`
 
-// postgresMigrations are the changes after postgresBase, in order; append
-// one whenever a migration is appended for SQLite.
-var postgresMigrations = []string{}
+ALTER TABLE suppressed ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+`,
+}
 
 // IsPostgres reports whether state names a PostgreSQL database (a
 // postgres:// or postgresql:// URL) rather than a SQLite file.
@@ -207,8 +214,10 @@ func openPostgresDB(ctx context.Context, state string, readOnly bool) (*sql.DB, 
 
 // openPostgres opens the PostgreSQL state at state (see Open and
 // OpenReadOnly): it must hold digest's schema already (see
-// MakePostgresState), of this digest's version or an older one, which
-// Open brings up to date and OpenReadOnly refuses.
+// MakePostgresState), of this digest's version. An older one is refused
+// with an *OldSchemaError and left as it is: many machines may share the
+// state, and one new binary must not upgrade it under older ones that are
+// still running; Migrate upgrades it on purpose.
 func openPostgres(ctx context.Context, state string, readOnly bool) (*Store, error) {
 	db, err := openPostgresDB(ctx, state, readOnly)
 	if err != nil {
@@ -220,18 +229,14 @@ func openPostgres(ctx context.Context, state string, readOnly bool) (*Store, err
 		db.Close()
 		return nil, fmt.Errorf("open state: %w", err)
 	}
+	if v < len(migrations) {
+		db.Close()
+		return nil, fmt.Errorf("open state: %w", &OldSchemaError{Path: s.path, Version: v})
+	}
 	if readOnly {
-		if v != len(migrations) {
-			db.Close()
-			return nil, fmt.Errorf("open state %s: schema version %d, this digest reads version %d", s.path, v, len(migrations))
-		}
 		return s, nil
 	}
 	s.w = db
-	if err := migratePostgres(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open state %s: %w", s.path, err)
-	}
 	for j, shared := range recordShares {
 		for i, n := range recordChunks {
 			if s.record[j][i], err = db.PrepareContext(ctx, recordPostgresSQL(n, shared)); err != nil {
@@ -341,42 +346,45 @@ func MakePostgresState(ctx context.Context, state string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("make state %s: %w", name, err)
 	}
-	return migratePostgres(ctx, db)
+	if _, err := migratePostgres(ctx, db); err != nil {
+		return fmt.Errorf("make state %s: %w", name, err)
+	}
+	return nil
 }
 
 // migratePostgres applies the missing postgresMigrations in one
-// transaction.
-func migratePostgres(ctx context.Context, db *sql.DB) error {
+// transaction (which holds writeLock), and returns the version it found.
+func migratePostgres(ctx context.Context, db *sql.DB) (int, error) {
 	if postgresBase+len(postgresMigrations) != len(migrations) {
-		return fmt.Errorf("migrate: PostgreSQL schema stops at version %d, SQLite's at %d", postgresBase+len(postgresMigrations), len(migrations))
+		return 0, fmt.Errorf("migrate: PostgreSQL schema stops at version %d, SQLite's at %d", postgresBase+len(postgresMigrations), len(migrations))
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
 	var v int
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
-		return fmt.Errorf("migrate: schema version: %w", err)
+		return 0, fmt.Errorf("migrate: schema version: %w", err)
 	}
 	if v > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
+		return 0, fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
 	}
 	if v == len(migrations) {
-		return nil
+		return v, nil
 	}
 	for i := v; i < len(migrations); i++ {
 		if _, err := tx.ExecContext(ctx, postgresMigrations[i-postgresBase]); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			return 0, fmt.Errorf("migrate to version %d: %w", i+1, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return v, nil
 }
 
 // recordPostgresSQL is recordSQL for PostgreSQL: an UPSERT, as it has no

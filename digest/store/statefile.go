@@ -169,7 +169,7 @@ func createState(ctx context.Context, abs string) (made bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	err = migrate(ctx, db, true)
+	_, err = migrate(ctx, db, true)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

@@ -98,20 +98,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	s := &Store{path: abs}
-	s.w, err = sql.Open("sqlite", dsn(abs, "",
-		"_txlock=immediate",
-		"_pragma=foreign_keys(1)",
-		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(FULL)",
-	))
+	s.w, err = openWriter(abs)
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", abs, err)
 	}
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxLifetime(0)
-	s.w.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, s.w, false); err != nil {
+	if _, err := migrate(ctx, s.w, false); err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("open state %s: %w", abs, err)
 	}
@@ -161,9 +152,85 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	}
 	if v != len(migrations) {
 		s.r.Close()
+		if v < len(migrations) {
+			return nil, fmt.Errorf("open state: %w", &OldSchemaError{Path: abs, Version: v})
+		}
 		return nil, fmt.Errorf("open state %s: schema version %d, this digest reads version %d", abs, v, len(migrations))
 	}
 	return s, nil
+}
+
+// An OldSchemaError is returned by Open for a PostgreSQL state, and by
+// OpenReadOnly for either kind, whose schema an older digest wrote:
+// Migrate brings it up to date. (Open upgrades a SQLite state by itself.)
+type OldSchemaError struct {
+	Path    string // the file, or the URL without its password
+	Version int    // the state's schema version
+}
+
+func (e *OldSchemaError) Error() string {
+	return fmt.Sprintf("state %s has schema version %d, older than this digest's %d", e.Path, e.Version, len(migrations))
+}
+
+// Migrate brings the schema of the existing state at path up to this
+// digest's version, in one transaction, and returns the version it found
+// and the one it left. A state already up to date is left as it is (from
+// equals to). It never makes a state: a missing file or an empty database
+// is refused, and a state that is not digest's or that a newer digest
+// wrote is refused with a *NotStateError, all left as they are. It does
+// not take the run lock; see the README for when to run it.
+func Migrate(ctx context.Context, path string) (from, to int, err error) {
+	if IsPostgres(path) {
+		db, err := openPostgresDB(ctx, path, false)
+		if err != nil {
+			return 0, 0, fmt.Errorf("migrate state: %w", err)
+		}
+		defer db.Close()
+		if _, err := checkPostgres(ctx, db, Redact(path)); err != nil {
+			return 0, 0, fmt.Errorf("migrate state: %w", err)
+		}
+		if from, err = migratePostgres(ctx, db); err != nil {
+			return 0, 0, fmt.Errorf("migrate state %s: %w", Redact(path), err)
+		}
+		return from, len(migrations), nil
+	}
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrate state: %w", err)
+	}
+	if err := checkState(ctx, abs); err != nil {
+		return 0, 0, fmt.Errorf("migrate state: %w", err)
+	}
+	db, err := openWriter(abs)
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrate state %s: %w", abs, err)
+	}
+	defer db.Close()
+	if from, err = migrate(ctx, db, false); err != nil {
+		return 0, 0, fmt.Errorf("migrate state %s: %w", abs, err)
+	}
+	return from, len(migrations), nil
+}
+
+// openWriter returns the one writing connection of the state file at abs.
+func openWriter(abs string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", dsn(abs, "",
+		"_txlock=immediate",
+		"_pragma=foreign_keys(1)",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+	))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
 }
 
 func openReader(abs, mode string) (*sql.DB, error) {
@@ -355,41 +422,45 @@ ALTER TABLE suppressed ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 `,
 }
 
-// migrate applies the missing migrations to db, all in one transaction.
-// A fresh database (only ever a file createState has just made) gets the
-// schema version table first; any other must have it already, so a file
-// that is not digest's state is never written to.
-func migrate(ctx context.Context, db *sql.DB, fresh bool) error {
+// migrate applies the missing migrations to db, all in one transaction,
+// and returns the version it found. A fresh database (only ever a file
+// createState has just made) gets the schema version table first; any
+// other must have it already, so a file that is not digest's state is
+// never written to.
+func migrate(ctx context.Context, db *sql.DB, fresh bool) (int, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
 	if fresh {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT;
 			INSERT INTO schema_version (version) VALUES (0)`); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+			return 0, fmt.Errorf("migrate: %w", err)
 		}
 	}
 	var v int
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
-		return fmt.Errorf("migrate: schema version: %w", err)
+		return 0, fmt.Errorf("migrate: schema version: %w", err)
 	}
 	if v > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
+		return 0, fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return v, nil
 	}
 	for i := v; i < len(migrations); i++ {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			return 0, fmt.Errorf("migrate to version %d: %w", i+1, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return v, nil
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
