@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -303,5 +305,60 @@ func TestMigrateCommand(t *testing.T) {
 	}
 	if code, out := cmd("migrate"); code != exitOK || !strings.Contains(out, "is at schema version 4, this digest's: nothing to do") {
 		t.Errorf("migrate of a current SQLite state: exit %d", code)
+	}
+}
+
+// TestPostgresMetricsAndStatus checks that a run on a PostgreSQL state
+// writes the metrics file with its counts, as on SQLite, and that digest
+// status shows the same counts: a run that two recipients refuse (550),
+// then a rerun that finds everything done.
+func TestPostgresMetricsAndStatus(t *testing.T) {
+	f := newCrashFixture(t, 20, mailertest.FailRcpt(mailertest.StageRcpt, 550, "user0000003@example.com", "user0000007@example.com"))
+	f.state = pg.Database(t)
+	prom := filepath.Join(f.dir, "digest.prom")
+	metrics := func(name string, want ...string) {
+		t.Helper()
+		b, err := os.ReadFile(prom)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkTextfile(t, b)
+		for _, w := range want {
+			if !strings.Contains(string(b), w+"\n") {
+				t.Errorf("%s: metrics lack %q:\n%s", name, w, b)
+			}
+		}
+	}
+	code, out := f.run("--new-state", "--metrics-file", prom)
+	if code != exitPartial {
+		t.Fatalf("run: exit %d, want %d:\n%s", code, exitPartial, out)
+	}
+	metrics("run", `digest_last_run_deliveries{status="sent"} 18`, `digest_last_run_deliveries{status="failed"} 2`,
+		`digest_last_run_deliveries{status="unknown"} 0`, "digest_last_run_success 0", "digest_last_run_exit_code 3",
+		lastSuccessMetric+" 0")
+	code, out = f.run("--metrics-file", prom)
+	if code != exitOK {
+		t.Fatalf("rerun: exit %d:\n%s", code, out)
+	}
+	metrics("rerun", `digest_last_run_deliveries{status="sent"} 0`, `digest_last_run_deliveries{status="already_sent"} 18`,
+		`digest_last_run_deliveries{status="already_failed"} 2`, "digest_last_run_success 1", "digest_last_run_exit_code 0")
+	if readMetric(prom, lastSuccessMetric) == 0 {
+		t.Error("no success time after a complete rerun")
+	}
+	var buf bytes.Buffer
+	code = Main(context.Background(), &env{stdout: &buf, stderr: &buf, stdin: strings.NewReader(""), environ: f.environ()}, []string{"status"})
+	t.Logf("status: exit %d\n%s", code, buf.String())
+	var row []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if fields := strings.Fields(line); len(fields) > 0 && fields[0] == "2026-11-29" {
+			row = fields
+		}
+	}
+	// EDITION CADENCE CREATED (date time) CHANNEL SENT FAILED DEFERRED UNKNOWN PENDING ...
+	if code != exitOK || len(row) < 10 || row[4] != "smtp" || row[5] != "18" || row[6] != "2" || row[7] != "0" || row[8] != "0" || row[9] != "0" {
+		t.Errorf("status: exit %d, want a row for 2026-11-29 with 18 sent and 2 failed:\n%s", code, buf.String())
+	}
+	if !strings.Contains(buf.String(), "complaints of 18 delivered") {
+		t.Errorf("status lacks the complaint rate over 18 delivered:\n%s", buf.String())
 	}
 }
