@@ -169,7 +169,7 @@ func TestThreeRunsOneKilled(t *testing.T) {
 // the deliveries it would resend may be that run's, in flight.
 func TestPostgresResendUnknownAlone(t *testing.T) {
 	f := newCrashFixtureOn(t, true, 10, nil)
-	unlock, err := store.LockPostgresShared(f.state, deliverLock) // a run delivering
+	unlock, err := store.LockPostgresShared(f.state, phaseLock(deliverPhase, "2026-11-29")) // a run delivering
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +186,66 @@ func TestPostgresResendUnknownAlone(t *testing.T) {
 	unlock()
 	if code, out := f.run("--resend-unknown"); code != exitOK {
 		t.Errorf("--resend-unknown alone: exit %d:\n%s", code, out)
+	}
+}
+
+// TestPostgresPhaseLocksPerEdition checks that the freeze and deliver
+// locks of a PostgreSQL state are each edition's own: while one edition's
+// are held (by a run resending its unknown deliveries, by a run freezing
+// it), a run of another edition goes ahead, and a run of the same edition
+// exits 4 or waits.
+func TestPostgresPhaseLocksPerEdition(t *testing.T) {
+	f := newCrashFixtureOn(t, true, 10, nil)
+	// As a --resend-unknown run of 2026-11-29 holds it.
+	unlock, err := store.LockPostgres(f.state, phaseLock(deliverPhase, "2026-11-29"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out := f.run("--edition", "special"); code != exitOK || f.srv.Count() != f.n {
+		t.Errorf("a run of another edition beside a resend: exit %d, %d messages; want 0 and %d:\n%s", code, f.srv.Count(), f.n, out)
+	}
+	if code, out := f.run(); code != exitLocked || f.srv.Count() != f.n {
+		t.Errorf("a run of the same edition beside a resend: exit %d, %d messages; want %d and %d:\n%s", code, f.srv.Count(), exitLocked, f.n, out)
+	}
+	unlock()
+
+	// As a run freezing 2026-11-29 holds it.
+	unfreeze, err := store.LockPostgres(f.state, phaseLock(freezePhase, "2026-11-29"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(args ...string) chan int {
+		done := make(chan int, 1)
+		go func() {
+			code, out := f.run(args...)
+			t.Logf("run %v: exit %d\n%s", args, code, out)
+			done <- code
+		}()
+		return done
+	}
+	select {
+	case code := <-start("--edition", "other"):
+		if code != exitOK {
+			t.Errorf("a run of another edition beside a freeze: exit %d", code)
+		}
+	case <-time.After(time.Minute):
+		unfreeze()
+		t.Fatal("a run of another edition waits for the freeze of 2026-11-29")
+	}
+	done := start()
+	select {
+	case code := <-done:
+		t.Fatalf("a run of the edition being frozen did not wait: exit %d", code)
+	case <-time.After(time.Second):
+	}
+	unfreeze()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("run of the edition once frozen: exit %d", code)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the run still waits after the freeze lock was let go")
 	}
 }
 

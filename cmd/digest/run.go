@@ -116,19 +116,22 @@ func recoverFlights(ctx context.Context, cfg *Config, st *store.Store, log *slog
 }
 
 // settleShared waits, after a run on a PostgreSQL state has delivered its
-// part, for the other runs delivering the same edition to finish (it takes
-// deliverLock exclusively, having let go of its shared hold), then counts
+// part, for the other runs delivering the same editions to finish (it
+// takes their deliver locks, ids, exclusively, having let go of its shared
+// hold; runs of other editions are not waited for), then counts
 // again the deliveries it reported unknown: those that another run had in
 // flight and has since finished count as already sent, and rep's unknown
 // ones become the edition's deliveries still in sending, which no run is
 // left to finish.
-func settleShared(ctx context.Context, cfg *Config, st *store.Store, eds digest.Editions, channel string,
+func settleShared(ctx context.Context, cfg *Config, st *store.Store, ids []string, eds digest.Editions, channel string,
 	releaseShared func() error, rep *digest.Report, log *slog.Logger) error {
 	if err := releaseShared(); err != nil {
 		return err
 	}
 	log.Info("waiting for the other runs of this edition to finish", "unknown_so_far", rep.Unknown)
-	unlock, err := store.WaitPostgres(ctx, cfg.State, deliverLock)
+	unlock, err := lockEditions(deliverPhase, ids, func(name string) (func() error, error) {
+		return store.WaitPostgres(ctx, cfg.State, name)
+	})
 	if err != nil {
 		return err
 	}
@@ -186,7 +189,12 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	if advice, level := unsubscribeAdvice(cfg); cfg.SMTP.URL != "" && level > slog.LevelDebug {
 		log.Log(ctx, level, "unsubscribe: "+advice)
 	}
-	st, releaseShared, closeState, err := openRunState(ctx, cfg, o.resendUnknown, e.stderr)
+	at := now()
+	ids, err := runEditionIDs(cfg, o, at)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, releaseShared, closeState, err := openRunState(ctx, cfg, ids, o.resendUnknown, e.stderr)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -208,25 +216,28 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	}
 	var eds digest.Editions
 	var failures []digest.SourceFailure
+	unfreeze := func() error { return nil }
+	if store.IsPostgres(cfg.State) {
+		// The first run freezes the edition; the others wait here, then
+		// find it frozen.
+		if unfreeze, err = lockEditions(freezePhase, ids, func(name string) (func() error, error) {
+			return store.WaitPostgres(ctx, cfg.State, name)
+		}); err != nil {
+			return nil, 0, err
+		}
+	}
 	if o.editionFile != "" {
 		eds, err = loadEditionFile(ctx, st, o.editionFile, cfg.Edition)
+		unfreeze()
 	} else {
 		var editor *digest.Editor
 		if editor, err = newEditor(cfg, st, log, now); err != nil {
+			unfreeze()
 			return nil, 0, err
 		}
 		stop := prog.collecting()
 		var daily *digest.Made
-		unfreeze := func() error { return nil }
-		if store.IsPostgres(cfg.State) {
-			// The first run freezes the edition; the others wait here,
-			// then find it frozen.
-			if unfreeze, err = store.WaitPostgres(ctx, cfg.State, freezeLock); err != nil {
-				stop()
-				return nil, 0, err
-			}
-		}
-		eds, daily, err = todaysEditions(ctx, cfg, editor, now(), false)
+		eds, daily, err = todaysEditions(ctx, cfg, editor, at, false)
 		unfreeze()
 		if daily != nil {
 			failures = daily.Failures
@@ -269,7 +280,7 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 	rep, err := d.Deliver(ctx, eds)
 	restore()
 	if err == nil && rep.Unknown > 0 && store.IsPostgres(cfg.State) && !o.resendUnknown {
-		err = settleShared(ctx, cfg, st, eds, transport.Channel(), releaseShared, rep, log)
+		err = settleShared(ctx, cfg, st, ids, eds, transport.Channel(), releaseShared, rep, log)
 	}
 	prog.done()
 	rep.SourceFailures = failures
@@ -287,6 +298,24 @@ func deliverEdition(ctx context.Context, e *env, cfg *Config, o runOptions, log 
 		}
 	}
 	return rep, len(failures), nil
+}
+
+// runEditionIDs returns the IDs of the editions a run at at may deliver,
+// whose phase locks it takes on a PostgreSQL state: the edition file's,
+// else the daily (or named) edition's and, on the weekly day, the week's.
+func runEditionIDs(cfg *Config, o runOptions, at time.Time) ([]string, error) {
+	if o.editionFile != "" {
+		ed, err := readEditionFile(o.editionFile)
+		if err != nil {
+			return nil, err
+		}
+		return []string{ed.ID}, nil
+	}
+	ids := []string{cfg.dailyID(at)}
+	if weekday, _ := parseWeekday(cfg.Weekday); at.In(cfg.tz).Weekday() == weekday && cfg.Edition == "" {
+		ids = append(ids, cfg.weeklyID(at))
+	}
+	return ids, nil
 }
 
 // pingSummary is the body of the end ping: the run's summary line, or the

@@ -255,24 +255,57 @@ func openState(ctx context.Context, cfg *Config, warn io.Writer) (*store.Store, 
 	return st, func() { st.Close(); unlock() }, nil
 }
 
-// deliverLock is the advisory lock that runs on a PostgreSQL state hold
-// while they deliver: shared, so that any number deliver one edition
-// together; exclusive for a run that resends unknown deliveries, which
-// must be sure no other run has them in flight, and while a run waits for
-// the others to finish before it reports (see settleShared).
-const deliverLock = "deliver"
+// deliverPhase and freezePhase name the advisory locks that runs on a
+// PostgreSQL state hold, one of each per edition (see phaseLock), so that
+// runs of different editions (today's and a named one, or a resend of
+// yesterday's) never wait for each other.
+//
+// deliverPhase is held while a run delivers: shared, so that any number
+// deliver one edition together; exclusive for a run that resends unknown
+// deliveries, which must be sure no other run has them in flight, and
+// while a run waits for the others to finish before it reports (see
+// settleShared).
+//
+// freezePhase is held by one run at a time while it makes or loads the
+// edition: the first freezes it, the others wait and then read it.
+const (
+	deliverPhase = "deliver"
+	freezePhase  = "freeze"
+)
 
-// freezeLock is the advisory lock that runs on a PostgreSQL state hold,
-// one at a time, while they make or load the edition: the first freezes
-// it, the others wait and then read it.
-const freezeLock = "freeze"
+// phaseLock is the name of the advisory lock of phase for the edition id.
+func phaseLock(phase, id string) string { return phase + ":" + id }
+
+// lockEditions takes the lock of phase for each of ids, in order, with
+// lock (store.LockPostgres or another of its kind), and returns one
+// function that lets go of them all. It takes none when one fails.
+func lockEditions(phase string, ids []string, lock func(name string) (func() error, error)) (func() error, error) {
+	var unlocks []func() error
+	unlock := func() error {
+		var errs []error
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			errs = append(errs, unlocks[i]())
+		}
+		return errors.Join(errs...)
+	}
+	for _, id := range ids {
+		u, err := lock(phaseLock(phase, id))
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		unlocks = append(unlocks, u)
+	}
+	return unlock, nil
+}
 
 // openRunState opens the state for digest run. A SQLite state takes the
-// run lock (openState); a PostgreSQL state takes deliverLock instead,
-// shared (exclusive when resendUnknown), so that runs on several machines
-// deliver one edition together. The unlock function it returns for a
-// PostgreSQL state may be called early, by settleShared.
-func openRunState(ctx context.Context, cfg *Config, resendUnknown bool, warn io.Writer) (*store.Store, func() error, func(), error) {
+// run lock (openState); a PostgreSQL state takes the deliver lock of each
+// of the run's editions (ids) instead, shared (exclusive when
+// resendUnknown), so that runs on several machines deliver one edition
+// together. The unlock function it returns for a PostgreSQL state may be
+// called early, by settleShared.
+func openRunState(ctx context.Context, cfg *Config, ids []string, resendUnknown bool, warn io.Writer) (*store.Store, func() error, func(), error) {
 	if !store.IsPostgres(cfg.State) {
 		st, closeState, err := openState(ctx, cfg, warn)
 		return st, func() error { return nil }, closeState, err
@@ -281,7 +314,7 @@ func openRunState(ctx context.Context, cfg *Config, resendUnknown bool, warn io.
 	if resendUnknown {
 		lock = store.LockPostgres
 	}
-	unlock, err := lock(cfg.State, deliverLock)
+	unlock, err := lockEditions(deliverPhase, ids, func(name string) (func() error, error) { return lock(cfg.State, name) })
 	if store.RefusedSettings(err) {
 		return nil, nil, nil, usageError{fmt.Errorf("%w: check --state (DIGEST_STATE)", err)}
 	}
