@@ -164,10 +164,28 @@ func TestMailpitDefaultRun(t *testing.T) {
 	}
 }
 
+// TestMailpitChaosThenResume sends to 300 subscribers while mailpit
+// answers 451 to 30% of recipients, then runs again without chaos, and
+// checks that each subscriber received exactly one message: on a SQLite
+// state and on a PostgreSQL one.
 func TestMailpitChaosThenResume(t *testing.T) {
+	forEachState(t, testMailpitChaosThenResume)
+}
+
+// testMailpitChaosThenResume is TestMailpitChaosThenResume on a SQLite
+// state or on a PostgreSQL one.
+func testMailpitChaosThenResume(t *testing.T, postgres bool) {
 	const n = 300
 	m := newMailpit(t)
 	env := baseEnv(t, m)
+	if postgres {
+		state := newPostgresState(t)
+		for i, v := range env {
+			if strings.HasPrefix(v, "DIGEST_STATE=") {
+				env[i] = "DIGEST_STATE=" + state
+			}
+		}
+	}
 	dir := t.TempDir()
 	list := filepath.Join(dir, "subscribers.csv")
 	f, err := os.Create(list)
