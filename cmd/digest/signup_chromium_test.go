@@ -176,10 +176,10 @@ func TestSignupInChromium(t *testing.T) {
 	if raw == nil {
 		t.Fatal("no confirmation mail to rita@example.com")
 	}
-	if text := mailText(t, raw); !strings.Contains(text, "Hello Rita Reader,") || !strings.Contains(text, "topics: birds") {
+	if text := mailertest.TextPart(t, raw); !strings.Contains(text, "Hello Rita Reader,") || !strings.Contains(text, "topics: birds") {
 		t.Errorf("confirmation mail's text:\n%s", text)
 	}
-	link := confirmLinkRE.FindString(mailText(t, raw))
+	link := confirmLinkRE.FindString(mailertest.TextPart(t, raw))
 	if !strings.HasPrefix(link, base+"/confirm?t=") {
 		t.Fatalf("link %q does not point to %s", link, base)
 	}

@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -80,31 +77,6 @@ func signUp(t *testing.T, base, email, name string) int {
 	return resp.StatusCode
 }
 
-// mailText returns the decoded text/plain part of a raw message.
-func mailText(t *testing.T, raw []byte) string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if !strings.HasPrefix(mt, "multipart/") {
-		b, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
-		return string(b)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatalf("no text part: %v", err)
-		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			b, _ := io.ReadAll(p)
-			return string(b)
-		}
-	}
-}
-
 var confirmLinkRE = regexp.MustCompile(`https?://\S+/confirm\?t=\S+`)
 
 // confirmFromMail finds the confirmation mail to email, and presses the
@@ -114,7 +86,7 @@ func confirmFromMail(t *testing.T, srv *mailertest.Server, base, email string) {
 	var link string
 	for _, m := range srv.Messages() {
 		if m.To[0] == email {
-			link = confirmLinkRE.FindString(mailText(t, m.Data))
+			link = confirmLinkRE.FindString(mailertest.TextPart(t, m.Data))
 		}
 	}
 	if link == "" {

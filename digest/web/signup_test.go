@@ -1,17 +1,12 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/mail"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -164,37 +159,12 @@ func openForm(t *testing.T, c *http.Client, s *signupServer) url.Values {
 // message.
 func confirmLink(t *testing.T, raw []byte) string {
 	t.Helper()
-	text := textPart(t, raw)
+	text := mailertest.TextPart(t, raw)
 	m := regexp.MustCompile(`https://news\.example\.com/confirm\?t=\S+`).FindString(text)
 	if m == "" {
 		t.Fatalf("no confirmation link in the text part:\n%s", text)
 	}
 	return m
-}
-
-// textPart returns the decoded text/plain part of a raw message.
-func textPart(t *testing.T, raw []byte) string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if !strings.HasPrefix(mt, "multipart/") {
-		b, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
-		return string(b)
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			t.Fatalf("no text part: %v", err)
-		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			b, _ := io.ReadAll(p) // multipart decodes quoted-printable
-			return string(b)
-		}
-	}
 }
 
 // TestSignupDoubleOptIn follows one reader from the form, through the
@@ -447,7 +417,7 @@ func TestSignupFlood(t *testing.T) {
 	if got := s.smtp.Count(); got != 1 {
 		t.Errorf("%d mails after 50 submissions, want 1", got)
 	}
-	su := textPart(t, s.smtp.Messages()[0].Data)
+	su := mailertest.TextPart(t, s.smtp.Messages()[0].Data)
 	if !strings.Contains(su, "Hello Flood,") {
 		t.Errorf("the mail is not the first submission's:\n%s", su)
 	}

@@ -10,6 +10,7 @@
 package mailertest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
@@ -24,7 +25,11 @@ import (
 	"io"
 	"log"
 	"math/big"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -574,4 +579,30 @@ func selfSigned(t testing.TB) (*tls.Config, *x509.CertPool) {
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}},
 		MinVersion:   tls.VersionTLS12,
 	}, pool
+}
+
+// TextPart returns the decoded text/plain part of a raw message (the whole
+// body, decoded, when it is not multipart), or fails the test.
+func TextPart(t testing.TB, raw []byte) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if !strings.HasPrefix(mt, "multipart/") {
+		b, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		return string(b)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("no text part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			b, _ := io.ReadAll(p) // multipart decodes quoted-printable
+			return string(b)
+		}
+	}
 }
