@@ -363,28 +363,7 @@ func migratePostgres(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
-	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("migrate: schema version: %w", err)
-	}
-	if v > len(migrations) {
-		return 0, fmt.Errorf("schema version %d is newer than this digest's %d", v, len(migrations))
-	}
-	if v == len(migrations) {
-		return v, nil
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, postgresMigrations[i-postgresBase]); err != nil {
-			return 0, fmt.Errorf("migrate to version %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	return v, nil
+	return upgrade(ctx, tx, func(i int) string { return postgresMigrations[i-postgresBase] })
 }
 
 // recordPostgresSQL is recordSQL for PostgreSQL: an UPSERT, as it has no

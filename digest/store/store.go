@@ -439,6 +439,14 @@ func migrate(ctx context.Context, db *sql.DB, fresh bool) (int, error) {
 			return 0, fmt.Errorf("migrate: %w", err)
 		}
 	}
+	return upgrade(ctx, tx, func(i int) string { return migrations[i] })
+}
+
+// upgrade brings the schema in tx from the version it records to
+// len(migrations), running step(i) to go from version i to i+1, commits,
+// and returns the version it found. A newer schema is an error; a current
+// one is left as it is. Both engines' migrations go through it.
+func upgrade(ctx context.Context, tx *sql.Tx, step func(i int) string) (int, error) {
 	var v int
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("migrate: schema version: %w", err)
@@ -450,7 +458,7 @@ func migrate(ctx context.Context, db *sql.DB, fresh bool) (int, error) {
 		return v, nil
 	}
 	for i := v; i < len(migrations); i++ {
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, step(i)); err != nil {
 			return 0, fmt.Errorf("migrate to version %d: %w", i+1, err)
 		}
 	}
